@@ -1,0 +1,94 @@
+// Records core/v1 Events as a kubelet does (source component "kubelet", host = node name), folding
+// repeats of the same event into a count instead of a new object. Recording never throws: an event
+// that cannot be written is logged and dropped, as client-go's recorder does.
+import type { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { messageOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { mergePatch } from './patch.js';
+
+export type EventType = 'Normal' | 'Warning';
+
+export interface EventRecorder {
+  /** `fieldPath` names the container, e.g. spec.containers{web}. */
+  record(pod: V1Pod, type: EventType, reason: string, message: string, fieldPath?: string): void;
+}
+
+interface Recorded {
+  name: string;
+  namespace: string;
+  count: number;
+  at: number;
+}
+
+const foldWindowMs = 10 * 60_000;
+const maxRemembered = 4096;
+
+export class KubeletEventRecorder implements EventRecorder {
+  readonly #api: CoreV1Api;
+  readonly #nodeName: string;
+  readonly #log: Logger;
+  readonly #recent = new Map<string, Recorded>();
+
+  constructor(options: { api: CoreV1Api; nodeName: string; logger: Logger }) {
+    this.#api = options.api;
+    this.#nodeName = options.nodeName;
+    this.#log = options.logger.child({ component: 'events' });
+  }
+
+  record(pod: V1Pod, type: EventType, reason: string, message: string, fieldPath?: string): void {
+    this.#write(pod, type, reason, message, fieldPath).catch((err: unknown) =>
+      this.#log.warn({ reason, pod: pod.metadata?.name, err: messageOf(err) }, 'event not recorded'),
+    );
+  }
+
+  async #write(
+    pod: V1Pod,
+    type: EventType,
+    reason: string,
+    message: string,
+    fieldPath?: string,
+  ): Promise<void> {
+    const namespace = pod.metadata?.namespace ?? 'default';
+    const uid = pod.metadata?.uid ?? '';
+    const key = [uid, fieldPath ?? '', type, reason, message].join('\u0000');
+    const now = new Date();
+    const previous = this.#recent.get(key);
+    if (previous && now.getTime() - previous.at < foldWindowMs) {
+      previous.count += 1;
+      previous.at = now.getTime();
+      await this.#api.patchNamespacedEvent(
+        { name: previous.name, namespace, body: { count: previous.count, lastTimestamp: now } },
+        mergePatch,
+      );
+      return;
+    }
+    const podName = pod.metadata?.name ?? '';
+    const event: CoreV1Event = {
+      metadata: {
+        name: `${podName}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`,
+        namespace,
+      },
+      involvedObject: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        name: podName,
+        namespace,
+        uid,
+        resourceVersion: pod.metadata?.resourceVersion,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      type,
+      reason,
+      message,
+      source: { component: 'kubelet', host: this.#nodeName },
+      reportingComponent: 'kubelet',
+      reportingInstance: this.#nodeName,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      count: 1,
+    };
+    const created = await this.#api.createNamespacedEvent({ namespace, body: event });
+    if (this.#recent.size >= maxRemembered) this.#recent.clear();
+    this.#recent.set(key, { name: created.metadata?.name ?? '', namespace, count: 1, at: now.getTime() });
+  }
+}

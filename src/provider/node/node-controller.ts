@@ -1,0 +1,206 @@
+// Keeps the virtual node alive in the API server: registers (or takes over) the Node, renews its
+// Lease every 10 s, checks the VCH every few seconds, and patches Node status when it changes and at
+// least once a minute. Every loop retries with capped back-off and never runs two calls at once.
+import { lookup } from 'node:dns/promises';
+import type { CoordinationV1Api, CoreV1Api, V1Node, V1NodeCondition, V1Taint } from '@kubernetes/client-node';
+import { Backoff, delay } from '../../shared/backoff.js';
+import { isConflict, messageOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { callApi } from '../kube/api-errors.js';
+import { mergePatch, strategicMergePatch } from '../kube/patch.js';
+import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
+import { LeaseController } from './lease-controller.js';
+import { nodeAddresses, nodeAllocatable, nodeCapacity, nodeInfo, nodeObject } from './node-object.js';
+import type { HostFacts, NodeConfig, VchHealth } from './types.js';
+
+/** What the node controller needs of the VCH. */
+export interface NodeHostSource {
+  hostFacts(): Promise<HostFacts>;
+  checkHealth(): Promise<VchHealth>;
+}
+
+export interface NodeControllerIntervals {
+  leaseRenewMs: number;
+  healthCheckMs: number;
+  statusReportMs: number;
+}
+
+export const defaultIntervals: NodeControllerIntervals = {
+  leaseRenewMs: 10_000,
+  healthCheckMs: 5_000,
+  statusReportMs: 60_000,
+};
+
+export interface NodeControllerOptions {
+  core: CoreV1Api;
+  coordination: CoordinationV1Api;
+  host: NodeHostSource;
+  config: NodeConfig;
+  logger: Logger;
+  intervals?: Partial<NodeControllerIntervals>;
+}
+
+export class NodeController {
+  readonly #core: CoreV1Api;
+  readonly #host: NodeHostSource;
+  readonly #config: NodeConfig;
+  readonly #log: Logger;
+  readonly #lease: LeaseController;
+  readonly #intervals: NodeControllerIntervals;
+  #nodeUid = '';
+  #facts: HostFacts | undefined;
+  #health: VchHealth = { reachable: true };
+  #conditions: V1NodeCondition[] | undefined;
+  #lastReport = 0;
+  #hostnameResolves = false;
+  #ready: Promise<void>;
+  #markReady!: () => void;
+
+  constructor(options: NodeControllerOptions) {
+    this.#core = options.core;
+    this.#host = options.host;
+    this.#config = options.config;
+    this.#log = options.logger.child({ component: 'node' });
+    this.#lease = new LeaseController({ api: options.coordination, logger: this.#log });
+    this.#intervals = { ...defaultIntervals, ...options.intervals };
+    this.#ready = new Promise((resolve) => (this.#markReady = resolve));
+  }
+
+  /** Resolves once the Node is registered and its first status is posted. */
+  ready(): Promise<void> {
+    return this.#ready;
+  }
+
+  /** The VCH's health as last seen: Ready follows it. */
+  get health(): VchHealth {
+    return this.#health;
+  }
+
+  /** Runs until the signal aborts. The Node and the pod VMs stay: a restart is not an outage. */
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#retry('register the node', signal, () => this.#register());
+    if (signal.aborted) return;
+    await this.#retry('post node status', signal, () => this.#reportStatus(true));
+    this.#markReady();
+    await Promise.all([this.#leaseLoop(signal), this.#healthLoop(signal)]);
+  }
+
+  async #register(): Promise<void> {
+    this.#facts = await this.#host.hostFacts();
+    this.#hostnameResolves = await resolves(this.#config.nodeName);
+    const desired = nodeObject(this.#config, this.#facts);
+    let node: V1Node;
+    try {
+      node = await callApi('create the node', () => this.#core.createNode({ body: desired }));
+      this.#log.info({ node: this.#config.nodeName }, 'node registered');
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+      node = await this.#takeOver(desired);
+      this.#log.info({ node: this.#config.nodeName }, 'existing node taken over');
+    }
+    this.#nodeUid = node.metadata?.uid ?? '';
+    this.#conditions = node.status?.conditions;
+  }
+
+  /** An existing Node keeps taints others put there (unreachable, not-ready); ours is set as configured. */
+  async #takeOver(desired: V1Node): Promise<V1Node> {
+    const name = this.#config.nodeName;
+    const existing = await callApi('read the node', () => this.#core.readNode({ name }));
+    const ourKey = this.#config.taint?.key ?? 'virtual-kubelet.io/provider';
+    const others: V1Taint[] = (existing.spec?.taints ?? []).filter((t) => t.key !== ourKey);
+    const patch = {
+      metadata: { labels: desired.metadata?.labels },
+      spec: { taints: [...others, ...(desired.spec?.taints ?? [])] },
+    };
+    return callApi('update the node', () => this.#core.patchNode({ name, body: patch }, mergePatch));
+  }
+
+  async #leaseLoop(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: this.#intervals.leaseRenewMs });
+    while (!signal.aborted) {
+      try {
+        await this.#lease.renew({ nodeName: this.#config.nodeName, nodeUid: this.#nodeUid });
+        backoff.reset();
+        await delay(this.#intervals.leaseRenewMs, signal);
+      } catch (err) {
+        this.#log.warn({ err: messageOf(err) }, 'lease renewal failed; retrying');
+        await delay(backoff.next(), signal);
+      }
+    }
+  }
+
+  async #healthLoop(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: this.#intervals.healthCheckMs });
+    while (!signal.aborted) {
+      await delay(this.#intervals.healthCheckMs, signal);
+      if (signal.aborted) break;
+      try {
+        await this.#reportStatus(false);
+        backoff.reset();
+      } catch (err) {
+        this.#log.warn({ err: messageOf(err) }, 'node status update failed; retrying');
+        await delay(backoff.next(), signal);
+      }
+    }
+  }
+
+  /** Checks the VCH and patches the Node status when anything changed or the report is due. */
+  async #reportStatus(force: boolean): Promise<void> {
+    const health = await this.#host.checkHealth();
+    if (health.reachable !== this.#health.reachable) {
+      this.#log.info(
+        { reachable: health.reachable, reason: health.reachable ? undefined : health.reason },
+        'VCH health changed',
+      );
+    }
+    this.#health = health;
+    if (health.reachable) {
+      this.#facts = await this.#host.hostFacts().catch(() => this.#facts);
+    }
+    const facts = this.#facts;
+    if (!facts) return;
+    const now = new Date();
+    const conditions = stampConditions(desiredConditions(health), this.#conditions, now);
+    const due = Date.now() - this.#lastReport >= this.#intervals.statusReportMs;
+    if (!force && !due && !conditionsChanged(this.#conditions, conditions)) return;
+
+    const capacity = nodeCapacity(this.#config, facts);
+    const status = {
+      capacity,
+      allocatable: nodeAllocatable(capacity, this.#config.reserved),
+      conditions,
+      addresses: nodeAddresses(this.#config, this.#hostnameResolves),
+      daemonEndpoints: { kubeletEndpoint: { Port: this.#config.kubeletPort } },
+      nodeInfo: nodeInfo(this.#config, facts),
+    };
+    const name = this.#config.nodeName;
+    const node = await callApi('patch node status', () =>
+      this.#core.patchNodeStatus({ name, body: { status } }, strategicMergePatch),
+    );
+    this.#conditions = node.status?.conditions ?? conditions;
+    this.#lastReport = Date.now();
+  }
+
+  async #retry(action: string, signal: AbortSignal, work: () => Promise<void>): Promise<void> {
+    const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+    while (!signal.aborted) {
+      try {
+        await work();
+        return;
+      } catch (err) {
+        const wait = backoff.next();
+        this.#log.warn({ err: messageOf(err), retryInMs: wait }, `failed to ${action}; retrying`);
+        await delay(wait, signal);
+      }
+    }
+  }
+}
+
+async function resolves(hostname: string): Promise<boolean> {
+  try {
+    await lookup(hostname);
+    return true;
+  } catch {
+    return false;
+  }
+}

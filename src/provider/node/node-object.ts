@@ -1,0 +1,93 @@
+// The Node object of a virtual node: its labels, taint, addresses, endpoints, nodeInfo and resources,
+// built from configuration and the VCH's host facts. Pure functions, no I/O.
+import type { V1Node, V1NodeAddress, V1NodeSystemInfo } from '@kubernetes/client-node';
+import { formatBytes, formatMilliCpu, parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import type { HostFacts, NodeConfig, ResourceList, ResourceName } from './types.js';
+
+/** Docker reports Go architecture names already (amd64, arm64); map the few that differ. */
+export function kubernetesArch(arch: string): string {
+  const map: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm' };
+  return map[arch] ?? arch;
+}
+
+export function nodeLabels(
+  config: NodeConfig,
+  facts: Pick<HostFacts, 'osType' | 'architecture'>,
+): Record<string, string> {
+  return {
+    type: 'virtual-kubelet',
+    'kubernetes.io/role': 'agent',
+    'kubernetes.io/os': facts.osType || 'linux',
+    'kubernetes.io/arch': kubernetesArch(facts.architecture),
+    'kubernetes.io/hostname': config.nodeName,
+    'beta.kubernetes.io/os': facts.osType || 'linux',
+    'beta.kubernetes.io/arch': kubernetesArch(facts.architecture),
+    ...config.labels,
+  };
+}
+
+export function nodeObject(config: NodeConfig, facts: HostFacts): V1Node {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: config.nodeName, labels: nodeLabels(config, facts) },
+    spec: { taints: config.taint ? [{ ...config.taint }] : [] },
+  };
+}
+
+export function nodeInfo(config: NodeConfig, facts: HostFacts): V1NodeSystemInfo {
+  return {
+    architecture: kubernetesArch(facts.architecture),
+    bootID: facts.bootId,
+    containerRuntimeVersion: `${facts.engineName}://${facts.engineVersion}`,
+    kernelVersion: facts.kernelVersion,
+    kubeProxyVersion: '',
+    kubeletVersion: config.kubeletVersion,
+    machineID: facts.machineId,
+    operatingSystem: facts.osType || 'linux',
+    osImage: facts.operatingSystem,
+    systemUUID: facts.systemUuid,
+  };
+}
+
+export function nodeAddresses(config: NodeConfig, hostnameResolves: boolean): V1NodeAddress[] {
+  const addresses: V1NodeAddress[] = [{ type: 'InternalIP', address: config.internalIP }];
+  // The API server may prefer a Hostname address; offer one only when it leads somewhere.
+  if (hostnameResolves) addresses.push({ type: 'Hostname', address: config.nodeName });
+  return addresses;
+}
+
+/** Capacity from the VCH, each resource replaceable by configuration. */
+export function nodeCapacity(config: NodeConfig, facts: HostFacts): Record<ResourceName, string> {
+  const fromVch: Record<ResourceName, string> = {
+    cpu: String(facts.cpus),
+    memory: formatBytes(facts.memoryBytes),
+    pods: String(config.defaultMaxPods),
+    'ephemeral-storage': formatBytes(facts.storageBytes ?? 0),
+  };
+  return { ...fromVch, ...definedOnly(config.capacityOverrides) };
+}
+
+/** Capacity less the reserve, never below zero. */
+export function nodeAllocatable(
+  capacity: Record<ResourceName, string>,
+  reserved: ResourceList,
+): Record<ResourceName, string> {
+  const less = (name: ResourceName): string => {
+    const held = reserved[name];
+    if (!held) return capacity[name];
+    if (name === 'cpu') return formatMilliCpu(Math.max(0, parseMilliCpu(capacity.cpu) - parseMilliCpu(held)));
+    if (name === 'pods') return String(Math.max(0, parseQuantity(capacity.pods) - parseQuantity(held)));
+    return formatBytes(Math.max(0, parseQuantity(capacity[name]) - parseQuantity(held)));
+  };
+  return {
+    cpu: less('cpu'),
+    memory: less('memory'),
+    pods: less('pods'),
+    'ephemeral-storage': less('ephemeral-storage'),
+  };
+}
+
+function definedOnly(list: ResourceList): ResourceList {
+  return Object.fromEntries(Object.entries(list).filter(([, v]) => v !== undefined && v !== ''));
+}

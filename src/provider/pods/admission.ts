@@ -1,0 +1,99 @@
+// Admission like a kubelet's: a pod that asks for more than is left of Allocatable fails with
+// OutOfcpu / OutOfmemory / OutOfpods, and a pod that asks for what a pod VM cannot give
+// (host namespaces, hostPath volumes, privileged containers) fails with a reason that says so.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+
+export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
+
+export interface NodeAllocatable {
+  milliCpu: number;
+  memoryBytes: number;
+  pods: number;
+}
+
+export const unsupportedReason = 'UnsupportedPodSpec';
+
+/** What a pod VM cannot do, as the fields that ask for it. */
+export function unsupportedFields(pod: V1Pod): string[] {
+  const spec = pod.spec;
+  if (!spec) return [];
+  const found: string[] = [];
+  if (spec.hostNetwork) found.push('spec.hostNetwork');
+  if (spec.hostPID) found.push('spec.hostPID');
+  if (spec.hostIPC) found.push('spec.hostIPC');
+  for (const volume of spec.volumes ?? []) {
+    if (volume.hostPath) found.push(`spec.volumes[${volume.name}].hostPath`);
+  }
+  const groups: Array<[string, V1Container[] | undefined]> = [
+    ['initContainers', spec.initContainers],
+    ['containers', spec.containers],
+  ];
+  for (const [field, containers] of groups) {
+    for (const c of containers ?? []) {
+      if (c.securityContext?.privileged) found.push(`spec.${field}[${c.name}].securityContext.privileged`);
+    }
+  }
+  return found;
+}
+
+export interface PodRequests {
+  milliCpu: number;
+  memoryBytes: number;
+}
+
+/** The pod's effective request: the larger of the biggest init container and the sum of the app containers. */
+export function podRequests(pod: V1Pod): PodRequests {
+  const of = (c: V1Container): PodRequests => ({
+    milliCpu: c.resources?.requests?.cpu ? parseMilliCpu(c.resources.requests.cpu) : 0,
+    memoryBytes: c.resources?.requests?.memory ? parseQuantity(c.resources.requests.memory) : 0,
+  });
+  const apps = (pod.spec?.containers ?? [])
+    .map(of)
+    .reduce(
+      (sum, r) => ({ milliCpu: sum.milliCpu + r.milliCpu, memoryBytes: sum.memoryBytes + r.memoryBytes }),
+      { milliCpu: 0, memoryBytes: 0 },
+    );
+  const inits = (pod.spec?.initContainers ?? []).map(of);
+  const overhead = pod.spec?.overhead;
+  return {
+    milliCpu:
+      Math.max(apps.milliCpu, ...inits.map((r) => r.milliCpu)) +
+      (overhead?.cpu ? parseMilliCpu(overhead.cpu) : 0),
+    memoryBytes:
+      Math.max(apps.memoryBytes, ...inits.map((r) => r.memoryBytes)) +
+      (overhead?.memory ? parseQuantity(overhead.memory) : 0),
+  };
+}
+
+/** Decides whether `pod` may run beside `admitted` (the node's other active pods). */
+export function admit(pod: V1Pod, admitted: V1Pod[], allocatable: NodeAllocatable): Admission {
+  const unsupported = unsupportedFields(pod);
+  if (unsupported.length > 0) {
+    return {
+      admitted: false,
+      reason: unsupportedReason,
+      message: `Pod cannot run in a pod VM on a virtual node: ${unsupported.join(', ')} ${unsupported.length === 1 ? 'is' : 'are'} not supported`,
+    };
+  }
+  const used = admitted
+    .map(podRequests)
+    .reduce(
+      (sum, r) => ({ milliCpu: sum.milliCpu + r.milliCpu, memoryBytes: sum.memoryBytes + r.memoryBytes }),
+      { milliCpu: 0, memoryBytes: 0 },
+    );
+  const wants = podRequests(pod);
+  const short = (resource: string, requested: number, inUse: number, capacity: number): Admission => ({
+    admitted: false,
+    reason: `Out${resource}`,
+    message: `Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${inUse}, capacity: ${capacity}`,
+  });
+  if (admitted.length + 1 > allocatable.pods) return short('pods', 1, admitted.length, allocatable.pods);
+  if (wants.milliCpu > 0 && used.milliCpu + wants.milliCpu > allocatable.milliCpu) {
+    return short('cpu', wants.milliCpu, used.milliCpu, allocatable.milliCpu);
+  }
+  if (wants.memoryBytes > 0 && used.memoryBytes + wants.memoryBytes > allocatable.memoryBytes) {
+    return short('memory', wants.memoryBytes, used.memoryBytes, allocatable.memoryBytes);
+  }
+  return { admitted: true };
+}

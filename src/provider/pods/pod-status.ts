@@ -1,0 +1,241 @@
+// A pod VM's state written as a kubelet writes PodStatus: phase, conditions, container statuses,
+// IPs, start time and QoS class. Pure: the controller hands in what the VCH said and what it decided.
+import type {
+  V1Container,
+  V1ContainerState,
+  V1ContainerStatus,
+  V1Pod,
+  V1PodCondition,
+  V1PodStatus,
+} from '@kubernetes/client-node';
+import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
+import type { ContainerPlan, PodPlan } from './sync-plan.js';
+
+export interface Waiting {
+  reason: string;
+  message?: string;
+}
+
+export interface StatusInputs {
+  pod: V1Pod;
+  vm: PodVmStatus | undefined;
+  plan: PodPlan;
+  /** Waiting reasons the VCH cannot show, by container name: image pull failures. */
+  waiting: ReadonlyMap<string, Waiting>;
+  hostIP: string;
+  now: Date;
+}
+
+export function toKubeState(state: ContainerState, containerID?: string): V1ContainerState {
+  switch (state.kind) {
+    case 'waiting':
+      return { waiting: { reason: state.reason, ...(state.message ? { message: state.message } : {}) } };
+    case 'running':
+      return { running: { startedAt: state.startedAt } };
+    case 'terminated':
+      return {
+        terminated: {
+          exitCode: state.exitCode,
+          reason: state.reason,
+          ...(state.message ? { message: state.message } : {}),
+          ...(state.startedAt ? { startedAt: state.startedAt } : {}),
+          ...(state.finishedAt ? { finishedAt: state.finishedAt } : {}),
+          ...(containerID ? { containerID } : {}),
+        },
+      };
+  }
+}
+
+function podLabel(pod: V1Pod): string {
+  return `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
+}
+
+function containerStatus(
+  spec: V1Container,
+  status: ContainerStatus | undefined,
+  plan: ContainerPlan | undefined,
+  inputs: StatusInputs,
+  notYet: string,
+): V1ContainerStatus {
+  const action = plan?.action;
+  const base: V1ContainerStatus = {
+    name: spec.name,
+    image: spec.image ?? '',
+    imageID: status?.imageID ?? '',
+    ready: false,
+    restartCount: status?.restartCount ?? 0,
+    started: false,
+    state: { waiting: { reason: notYet } },
+  };
+  if (status?.containerID) base.containerID = status.containerID;
+  if (status?.lastState) base.lastState = toKubeState(status.lastState, undefined);
+
+  const pending = inputs.waiting.get(spec.name);
+  if (action?.kind === 'backoff' && status) {
+    // The last run ended and the back-off holds the restart: CrashLoopBackOff, with that run as lastState.
+    const seconds = Math.round(action.delayMs / 1000);
+    base.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${seconds}s restarting failed container=${spec.name} pod=${podLabel(inputs.pod)}`,
+      },
+    };
+    base.lastState = toKubeState(status.state, status.containerID);
+    return base;
+  }
+  if (pending && (!status || action?.kind === 'run')) {
+    base.state = {
+      waiting: { reason: pending.reason, ...(pending.message ? { message: pending.message } : {}) },
+    };
+    if (status && status.state.kind === 'terminated')
+      base.lastState = toKubeState(status.state, status.containerID);
+    return base;
+  }
+  if (!status) return base;
+  base.state = toKubeState(status.state, status.containerID);
+  base.started = status.state.kind === 'running';
+  base.ready = status.state.kind === 'running';
+  return base;
+}
+
+/** The kubelet's getPhase, over the statuses this module wrote. */
+export function podPhase(
+  restartPolicy: string,
+  init: V1ContainerStatus[],
+  apps: V1ContainerStatus[],
+  initFailed: boolean,
+): V1PodStatus['phase'] {
+  if (initFailed) return 'Failed';
+  const initPending = init.some((s) => !s.state?.terminated || s.state.terminated.exitCode !== 0);
+  if (initPending) return 'Pending';
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const s of apps) {
+    if (s.state?.running) running += 1;
+    else if (s.state?.terminated) {
+      stopped += 1;
+      if (s.state.terminated.exitCode === 0) succeeded += 1;
+    } else if (s.state?.waiting && s.lastState?.terminated) stopped += 1;
+    else waiting += 1;
+  }
+  if (waiting > 0) return 'Pending';
+  if (running > 0) return 'Running';
+  if (stopped > 0) {
+    if (restartPolicy === 'Always') return 'Running';
+    if (stopped === succeeded) return 'Succeeded';
+    if (restartPolicy === 'Never') return 'Failed';
+    return 'Running';
+  }
+  return 'Pending';
+}
+
+export function qosClass(pod: V1Pod): 'Guaranteed' | 'Burstable' | 'BestEffort' {
+  const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+  const any = all.some(
+    (c) =>
+      Object.keys(c.resources?.requests ?? {}).length + Object.keys(c.resources?.limits ?? {}).length > 0,
+  );
+  if (!any) return 'BestEffort';
+  const guaranteed = all.every((c) =>
+    (['cpu', 'memory'] as const).every((r) => {
+      const limit = c.resources?.limits?.[r];
+      const request = c.resources?.requests?.[r] ?? limit;
+      return limit !== undefined && request === limit;
+    }),
+  );
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+function condition(
+  type: string,
+  ok: boolean,
+  previous: V1PodCondition[] | undefined,
+  now: Date,
+  reason?: string,
+  message?: string,
+): V1PodCondition {
+  const status = ok ? 'True' : 'False';
+  const before = previous?.find((c) => c.type === type);
+  const c: V1PodCondition = {
+    type,
+    status,
+    lastTransitionTime: before && before.status === status ? (before.lastTransitionTime ?? now) : now,
+    lastProbeTime: null as unknown as undefined,
+  };
+  if (!ok && reason) c.reason = reason;
+  if (!ok && message) c.message = message;
+  return c;
+}
+
+export function buildPodStatus(inputs: StatusInputs): V1PodStatus {
+  const { pod, vm, plan, now } = inputs;
+  const previous = pod.status?.conditions;
+  const planOf = (name: string) => plan.containers.find((c) => c.name === name);
+  const initStatuses = (pod.spec?.initContainers ?? []).map((c) =>
+    containerStatus(
+      c,
+      vm?.initContainers.find((s) => s.name === c.name),
+      planOf(c.name),
+      inputs,
+      'PodInitializing',
+    ),
+  );
+  const appStatuses = (pod.spec?.containers ?? []).map((c) =>
+    containerStatus(
+      c,
+      vm?.containers.find((s) => s.name === c.name),
+      planOf(c.name),
+      inputs,
+      plan.initialized ? 'ContainerCreating' : 'PodInitializing',
+    ),
+  );
+  const phase = podPhase(pod.spec?.restartPolicy ?? 'Always', initStatuses, appStatuses, plan.initFailed);
+  const completed = phase === 'Succeeded' || phase === 'Failed';
+
+  const incompleteInit = initStatuses.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
+  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const readyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
+  const readyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
+  const sandboxUp = vm?.sandbox?.state.kind === 'running';
+  const scheduled = previous?.find((c) => c.type === 'PodScheduled');
+
+  const conditions: V1PodCondition[] = [
+    condition('PodReadyToStartContainers', sandboxUp && !completed, previous, now),
+    condition(
+      'Initialized',
+      incompleteInit.length === 0,
+      previous,
+      now,
+      'ContainersNotInitialized',
+      `containers with incomplete status: [${incompleteInit.join(' ')}]`,
+    ),
+    condition('Ready', unready.length === 0 && !completed, previous, now, readyReason, readyMessage),
+    condition(
+      'ContainersReady',
+      unready.length === 0 && !completed,
+      previous,
+      now,
+      readyReason,
+      readyMessage,
+    ),
+    scheduled ?? condition('PodScheduled', true, previous, now),
+  ];
+
+  const status: V1PodStatus = {
+    phase,
+    conditions,
+    hostIP: inputs.hostIP,
+    hostIPs: [{ ip: inputs.hostIP }],
+    startTime: pod.status?.startTime ?? now,
+    qosClass: qosClass(pod),
+    containerStatuses: appStatuses,
+  };
+  if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  if (vm?.podIP) {
+    status.podIP = vm.podIP;
+    status.podIPs = [{ ip: vm.podIP }];
+  }
+  return status;
+}

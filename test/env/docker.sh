@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The VCH of the tests: a real Docker engine (Debian's docker.io) on a private socket and data folder.
+# Usage: docker.sh up|down. With DOCKER_HOST set, that engine is used and nothing is started.
+source "$(dirname "$0")/lib.sh"
+
+up() {
+  if [[ -n ${DOCKER_HOST:-} ]]; then
+    log "using DOCKER_HOST=$DOCKER_HOST"
+    return 0
+  fi
+  if is_running dockerd && docker_cli version >/dev/null 2>&1; then
+    log "dockerd already running on $VK_DOCKER_SOCK"
+    return 0
+  fi
+  mkdir -p "$VK_DOCKER_DIR"
+  # --bip keeps the pod VM network on its own bridge and subnet, away from any default docker0.
+  start_bg dockerd dockerd \
+    -H "unix://$VK_DOCKER_SOCK" \
+    --data-root "$VK_DOCKER_DIR/root" \
+    --exec-root "$VK_DOCKER_DIR/exec" \
+    --pidfile "$VK_DOCKER_DIR/dockerd.pid" \
+    --storage-driver overlay2 \
+    --live-restore \
+    --bip "$VK_DOCKER_BRIDGE_CIDR"
+  wait_for "dockerd" 60 docker_cli version || { tail -20 "$VK_LOG_DIR/dockerd.log" >&2; exit 1; }
+  log "dockerd up on unix://$VK_DOCKER_SOCK"
+}
+
+down() { stop_bg dockerd; }
+
+"${1:-up}"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Prints the environment variables that describe the running test environment, as shell exports.
+source "$(dirname "$0")/lib.sh"
+cat <<ENV
+export KUBECONFIG=$VK_KUBECONFIG
+export DOCKER_HOST=${DOCKER_HOST:-unix://$VK_DOCKER_SOCK}
+export VK_ENV_DIR=$VK_ENV_DIR
+export VK_BIN_DIR=$VK_BIN_DIR
+export VK_PKI_DIR=$VK_PKI_DIR
+export VK_REGISTRY=$VK_REGISTRY
+export VK_REGISTRY_USER=$VK_REGISTRY_USER
+export VK_REGISTRY_PASSWORD=$VK_REGISTRY_PASSWORD
+export VK_BUSYBOX_IMAGE=$VK_BUSYBOX_IMAGE
+export VK_PAUSE_IMAGE=$VK_PAUSE_IMAGE
+export PATH=$VK_BIN_DIR:\$PATH
+ENV

@@ -100,10 +100,16 @@ start_apiserver() {
     --enable-aggregator-routing=true
 }
 
-restart-apiserver() {
-  stop_bg kube-apiserver
-  start_apiserver
+stop-apiserver() { stop_bg kube-apiserver; }
+
+start-apiserver() {
+  is_running kube-apiserver || start_apiserver
   wait_for kube-apiserver 90 apiserver_ready
+}
+
+restart-apiserver() {
+  stop-apiserver
+  start-apiserver
 }
 
 down() {

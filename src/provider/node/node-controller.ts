@@ -10,8 +10,12 @@ import { callApi } from '../kube/api-errors.js';
 import { mergePatch, strategicMergePatch } from '../kube/patch.js';
 import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
 import { LeaseController } from './lease-controller.js';
-import { nodeAddresses, nodeAllocatable, nodeCapacity, nodeInfo, nodeObject } from './node-object.js';
+import { nodeAddresses, nodeAllocatable, nodeCapacity, nodeInfo, nodeObject, taintAnnotation } from './node-object.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
+import type { NodeAllocatable } from '../pods/admission.js';
+import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+
+const defaultTaintKey = 'virtual-kubelet.io/provider';
 
 /** What the node controller needs of the VCH. */
 export interface NodeHostSource {
@@ -71,6 +75,13 @@ export class NodeController {
     return this.#ready;
   }
 
+  /** What pods may use here, as admission counts it; undefined until the VCH has been read. */
+  allocatable(): NodeAllocatable | undefined {
+    if (!this.#facts) return undefined;
+    const a = nodeAllocatable(nodeCapacity(this.#config, this.#facts), this.#config.reserved);
+    return { milliCpu: parseMilliCpu(a.cpu), memoryBytes: parseQuantity(a.memory), pods: parseQuantity(a.pods) };
+  }
+
   /** The VCH's health as last seen: Ready follows it. */
   get health(): VchHealth {
     return this.#health;
@@ -106,10 +117,11 @@ export class NodeController {
   async #takeOver(desired: V1Node): Promise<V1Node> {
     const name = this.#config.nodeName;
     const existing = await callApi('read the node', () => this.#core.readNode({ name }));
-    const ourKey = this.#config.taint?.key ?? 'virtual-kubelet.io/provider';
-    const others: V1Taint[] = (existing.spec?.taints ?? []).filter((t) => t.key !== ourKey);
+    // Ours are the taint configured now and the one an earlier run recorded it had set.
+    const ours = new Set([defaultTaintKey, existing.metadata?.annotations?.[taintAnnotation], this.#config.taint?.key]);
+    const others: V1Taint[] = (existing.spec?.taints ?? []).filter((t) => !ours.has(t.key));
     const patch = {
-      metadata: { labels: desired.metadata?.labels },
+      metadata: { labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },
       spec: { taints: [...others, ...(desired.spec?.taints ?? [])] },
     };
     return callApi('update the node', () => this.#core.patchNode({ name, body: patch }, mergePatch));

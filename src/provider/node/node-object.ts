@@ -4,6 +4,8 @@ import type { V1Node, V1NodeAddress, V1NodeSystemInfo } from '@kubernetes/client
 import { formatBytes, formatMilliCpu, parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import type { HostFacts, NodeConfig, ResourceList, ResourceName } from './types.js';
 
+export const taintAnnotation = 'vic-kubelet.io/taint-key';
+
 /** Docker reports Go architecture names already (amd64, arm64); map the few that differ. */
 export function kubernetesArch(arch: string): string {
   const map: Record<string, string> = { x86_64: 'amd64', aarch64: 'arm64', armv7l: 'arm' };
@@ -30,7 +32,12 @@ export function nodeObject(config: NodeConfig, facts: HostFacts): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name: config.nodeName, labels: nodeLabels(config, facts) },
+    metadata: {
+      name: config.nodeName,
+      labels: nodeLabels(config, facts),
+      // Remembers which taint is ours, so a restart with another taint (or none) can remove it.
+      annotations: { [taintAnnotation]: config.taint?.key ?? '' },
+    },
     spec: { taints: config.taint ? [{ ...config.taint }] : [] },
   };
 }

@@ -85,7 +85,7 @@ export function admit(pod: V1Pod, admitted: V1Pod[], allocatable: NodeAllocatabl
   const wants = podRequests(pod);
   const short = (resource: string, requested: number, inUse: number, capacity: number): Admission => ({
     admitted: false,
-    reason: `Out${resource}`,
+    reason: `OutOf${resource}`,
     message: `Node didn't have enough resource: ${resource}, requested: ${requested}, used: ${inUse}, capacity: ${capacity}`,
   });
   if (admitted.length + 1 > allocatable.pods) return short('pods', 1, admitted.length, allocatable.pods);

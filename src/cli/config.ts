@@ -1,0 +1,126 @@
+// vic-kubelet's configuration: parsed once from flags, an optional JSON config file and the
+// environment, validated by one schema, and handed on as a typed object.
+import { readFileSync } from 'node:fs';
+import { hostname, networkInterfaces } from 'node:os';
+import { z } from 'zod';
+import { VicError } from '../shared/errors.js';
+
+const resourceList = z
+  .object({ cpu: z.string(), memory: z.string(), pods: z.string(), 'ephemeral-storage': z.string() })
+  .partial()
+  .strict();
+
+const taint = z.object({
+  key: z.string().min(1),
+  value: z.string(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+export const configSchema = z
+  .object({
+    nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lower-case DNS name'),
+    kubeconfig: z.string().optional(),
+    vch: z.object({
+      endpoint: z.string().min(1),
+      tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).optional(),
+      sandboxImage: z.string().min(1),
+    }),
+    kubelet: z.object({
+      address: z.string(),
+      port: z.number().int().min(1).max(65535),
+      nodeIP: z.string().min(1),
+      version: z.string().regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like v1.37.2'),
+      tlsCertFile: z.string().optional(),
+      tlsKeyFile: z.string().optional(),
+      /** Ask the cluster for a serving certificate (kubernetes.io/kubelet-serving) instead of self-signing. */
+      tlsBootstrap: z.boolean(),
+      clientCaFile: z.string().optional(),
+    }),
+    labels: z.record(z.string(), z.string()),
+    taint: taint.nullable(),
+    capacity: resourceList,
+    reserved: resourceList,
+    maxPods: z.number().int().positive(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export const defaultTaint = { key: 'virtual-kubelet.io/provider', value: 'vic', effect: 'NoSchedule' } as const;
+export const kubeletVersion = 'v1.37.2';
+
+/** The first non-internal IPv4 address of this machine, else loopback. */
+export function defaultNodeIP(): string {
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    nodeName: (env.VK_NODE_NAME ?? `vic-${hostname()}`).toLowerCase(),
+    ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
+    vch: { endpoint: env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', sandboxImage: 'vic-test/pause:latest' },
+    kubelet: { address: '0.0.0.0', port: 10250, nodeIP: defaultNodeIP(), version: kubeletVersion, tlsBootstrap: false },
+    labels: {},
+    taint: { ...defaultTaint },
+    capacity: {},
+    reserved: {},
+    maxPods: 110,
+    logLevel: 'info',
+  };
+}
+
+/** Reads and validates a JSON config file: the same shape as Config, every field optional. */
+export function readConfigFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new VicError('Invalid', `cannot read config file ${path}: ${err instanceof Error ? err.message : String(err)}`, {
+      cause: err,
+    });
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Deep merge of plain objects, later layers winning; arrays and scalars replace. */
+export function merge(...layers: unknown[]): unknown {
+  return layers.reduce((acc: unknown, layer) => {
+    if (!isObject(acc) || !isObject(layer)) return layer === undefined ? acc : layer;
+    const out: Record<string, unknown> = { ...acc };
+    for (const [k, v] of Object.entries(layer)) out[k] = k in out ? merge(out[k], v) : v;
+    return out;
+  });
+}
+
+export function validateConfig(candidate: unknown): Config {
+  const result = configSchema.safeParse(candidate);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new VicError('Invalid', `invalid configuration: ${problems}`);
+  }
+  return result.data;
+}
+
+/** key=value[,key=value] as used by --node-labels, --capacity and --reserved. */
+export function parsePairs(text: string, flag: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(',').filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new VicError('Invalid', `${flag}: "${part}" is not key=value`);
+    out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** key=value:Effect, as kubectl taint writes it. */
+export function parseTaint(text: string): z.infer<typeof taint> {
+  const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
+  if (!match) throw new VicError('Invalid', `--taint: "${text}" is not key=value:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)`);
+  return { key: match[1] ?? '', value: match[2] ?? '', effect: match[3] as 'NoSchedule' };
+}

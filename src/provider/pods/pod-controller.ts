@@ -1,0 +1,139 @@
+// The pod controller: every pod bound to this node runs as one pod VM. Informer events, VCH events
+// and a slow resync only enqueue keys; PodSync.sync(key) does the work, one key at a time, with
+// failures retried by back-off. On start-up the first list and the VCH's labels together adopt
+// running pod VMs, remove those whose pod is gone and create those missing.
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
+import { Backoff } from '../../shared/backoff.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
+import { findVicError, messageOf } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Vch } from '../../vch/index.js';
+import type { EventRecorder } from '../kube/event-recorder.js';
+import type { NodeAllocatable } from './admission.js';
+import { PodInformer } from './pod-informer.js';
+import { isTerminal, PodSync } from './pod-sync.js';
+import { WorkQueue } from './work-queue.js';
+
+export interface PodSyncObserver {
+  /** Called after every pass, for metrics: how long it took and how it ended. */
+  synced(durationMs: number, error?: string): void;
+}
+
+export interface PodControllerOptions {
+  kubeConfig: KubeConfig;
+  core: CoreV1Api;
+  vch: Pick<Vch, 'pods' | 'images' | 'watch'>;
+  nodeName: string;
+  hostIP: string;
+  allocatable: () => NodeAllocatable;
+  recorder: EventRecorder;
+  logger: Logger;
+  clock?: Clock;
+  workers?: number;
+  resyncIntervalMs?: number;
+  observer?: PodSyncObserver;
+}
+
+export class PodController {
+  readonly #o: PodControllerOptions;
+  readonly #queue: WorkQueue;
+  readonly #informer: PodInformer;
+  readonly #sync: PodSync;
+  readonly #log: Logger;
+  readonly #retries = new Map<string, Backoff>();
+  #watch: { stop(): void } | undefined;
+
+  constructor(options: PodControllerOptions) {
+    this.#o = options;
+    const clock = options.clock ?? systemClock;
+    this.#log = options.logger.child({ component: 'pod-controller' });
+    this.#queue = new WorkQueue({ clock });
+    this.#informer = new PodInformer({
+      kubeConfig: options.kubeConfig,
+      core: options.core,
+      nodeName: options.nodeName,
+      logger: options.logger,
+      onChange: (key) => this.#queue.add(key),
+    });
+    this.#sync = new PodSync({
+      core: options.core,
+      pods: options.vch.pods,
+      images: options.vch.images,
+      nodeName: options.nodeName,
+      hostIP: options.hostIP,
+      allocatable: options.allocatable,
+      recorder: options.recorder,
+      clock,
+      logger: options.logger,
+    });
+  }
+
+  /** The pods of this node as the informer sees them. */
+  pods(): V1Pod[] {
+    return this.#informer.list();
+  }
+
+  pod(namespace: string, name: string): V1Pod | undefined {
+    return this.#informer.get(`${namespace}/${name}`);
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    await this.#informer.start();
+    this.#watch = this.#o.vch.watch({
+      onEvent: (event) => this.#queue.add(`${event.podNamespace}/${event.podName}`),
+      onResync: () => this.#resync(),
+      ...(this.#o.resyncIntervalMs ? { resyncIntervalMs: this.#o.resyncIntervalMs } : {}),
+    });
+    signal.addEventListener('abort', () => this.stop(), { once: true });
+    await this.#resync();
+    await this.#queue.run((key) => this.#handle(key), this.#o.workers ?? 16);
+  }
+
+  stop(): void {
+    this.#watch?.stop();
+    this.#informer.stop();
+    this.#queue.shutDown();
+  }
+
+  /** Every pod key the API server or the VCH knows of. */
+  async #resync(): Promise<void> {
+    if (!this.#informer.synced) return;
+    for (const pod of this.#informer.list()) this.#queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    try {
+      for (const vm of await this.#o.vch.pods.list()) this.#queue.add(`${vm.pod.namespace}/${vm.pod.name}`);
+    } catch (err) {
+      this.#log.warn({ err: messageOf(err) }, 'resync could not list pod VMs');
+    }
+  }
+
+  async #handle(key: string): Promise<void> {
+    if (!this.#informer.synced) {
+      // Before the first list, a missing pod looks deleted: wait rather than remove its pod VM.
+      this.#queue.addAfter(key, 500);
+      return;
+    }
+    const started = Date.now();
+    try {
+      const [namespace, name] = key.split('/');
+      const vms = (await this.#o.vch.pods.list()).filter((vm) => vm.pod.namespace === namespace && vm.pod.name === name);
+      const result = await this.#sync.sync(key, this.#informer.get(key), vms, () => this.#activePods());
+      this.#retries.delete(key);
+      if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
+      this.#o.observer?.synced(Date.now() - started);
+    } catch (err) {
+      let backoff = this.#retries.get(key);
+      if (!backoff) {
+        backoff = new Backoff({ initialMs: 200, maxMs: 30_000 });
+        this.#retries.set(key, backoff);
+      }
+      const wait = backoff.next();
+      this.#log.warn({ pod: key, err: messageOf(err), code: findVicError(err)?.code, retryInMs: wait }, 'pod sync failed');
+      this.#queue.addAfter(key, wait);
+      this.#o.observer?.synced(Date.now() - started, findVicError(err)?.code ?? 'Internal');
+    }
+  }
+
+  #activePods(): V1Pod[] {
+    return this.#informer.list().filter((p) => !isTerminal(p) && !p.metadata?.deletionTimestamp);
+  }
+}

@@ -1,0 +1,68 @@
+// Translates a Pod into the plain pod VM spec that src/vch takes: identity, hostname, containers with
+// their resolved environment, resources in VCH units, pull policy and credentials, restart policy.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { ContainerSpec, EnvVar, PodVmSpec, PullPolicy, RegistryCredential, RestartPolicy, Resources } from '../../vch/types.js';
+import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+
+function quantities(list: Record<string, string> | undefined): Resources['limits'] {
+  if (!list) return undefined;
+  const out: NonNullable<Resources['limits']> = {};
+  if (list.cpu) out.nanoCpus = parseMilliCpu(list.cpu) * 1_000_000;
+  if (list.memory) out.memoryBytes = parseQuantity(list.memory);
+  return out;
+}
+
+export function containerSpec(c: V1Container, env: EnvVar[]): ContainerSpec {
+  const spec: ContainerSpec = { name: c.name, image: c.image ?? '', env };
+  if (c.command) spec.command = c.command;
+  if (c.args) spec.args = c.args;
+  if (c.workingDir) spec.workingDir = c.workingDir;
+  if (c.tty) spec.tty = true;
+  if (c.stdin) spec.stdin = true;
+  if (c.stdinOnce) spec.stdinOnce = true;
+  if (c.imagePullPolicy) spec.imagePullPolicy = c.imagePullPolicy as PullPolicy;
+  if (c.ports) {
+    spec.ports = c.ports.map((p) => ({
+      containerPort: p.containerPort,
+      ...(p.protocol ? { protocol: p.protocol as 'TCP' | 'UDP' | 'SCTP' } : {}),
+      ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+    }));
+  }
+  const requests = quantities(c.resources?.requests);
+  const limits = quantities(c.resources?.limits);
+  if (requests || limits) spec.resources = { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+  return spec;
+}
+
+export interface PodVmSpecInputs {
+  pod: V1Pod;
+  nodeName: string;
+  /** Environment per container name. */
+  env: ReadonlyMap<string, EnvVar[]>;
+  credentials: RegistryCredential[];
+}
+
+export function podVmSpec({ pod, nodeName, env, credentials }: PodVmSpecInputs): PodVmSpec {
+  const meta = pod.metadata ?? {};
+  const spec = pod.spec;
+  const of = (c: V1Container) => containerSpec(c, env.get(c.name) ?? []);
+  const hostname = spec?.hostname ?? meta.name ?? '';
+  const vm: PodVmSpec = {
+    pod: { namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid ?? '' },
+    nodeName,
+    hostname,
+    containers: (spec?.containers ?? []).map(of),
+    restartPolicy: (spec?.restartPolicy as RestartPolicy | undefined) ?? 'Always',
+    registryCredentials: credentials,
+  };
+  if (spec?.initContainers?.length) vm.initContainers = spec.initContainers.map(of);
+  if (spec?.terminationGracePeriodSeconds !== undefined) vm.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
+  if (spec?.shareProcessNamespace) vm.shareProcessNamespace = true;
+  if (spec?.dnsConfig) {
+    vm.dns = {
+      ...(spec.dnsConfig.nameservers ? { nameservers: spec.dnsConfig.nameservers } : {}),
+      ...(spec.dnsConfig.searches ? { searches: spec.dnsConfig.searches } : {}),
+    };
+  }
+  return vm;
+}

@@ -1,0 +1,156 @@
+// The provider the kubelet API serves from: pods from the pod controller's informer, logs, exec,
+// attach and port-forward through the pod's VM on the VCH, and usage from the VCH's stats collector.
+// It resolves a namespace/name (and optional UID) to the pod VM, and says "not found" when it cannot.
+import type { Duplex, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { V1Pod } from '@kubernetes/client-node';
+import { VicError } from '../shared/errors.js';
+import type { Vch } from '../vch/index.js';
+import type {
+  AttachIO,
+  ContainerUsage,
+  ExitResult,
+  KubeletProvider,
+  LogOptions,
+  NodeUsage,
+  PodRef,
+  PodUsage,
+  UsageSample,
+} from './kubelet-api.js';
+
+export interface PodSource {
+  pods(): V1Pod[];
+  pod(namespace: string, name: string): V1Pod | undefined;
+}
+
+export interface VicProviderOptions {
+  vch: Pick<Vch, 'pods' | 'streams' | 'stats'>;
+  pods: PodSource;
+  nodeName: string;
+  startTime: Date;
+}
+
+export class VicProvider implements KubeletProvider {
+  readonly #o: VicProviderOptions;
+
+  constructor(options: VicProviderOptions) {
+    this.#o = options;
+  }
+
+  async listPods(): Promise<V1Pod[]> {
+    return this.#o.pods.pods();
+  }
+
+  async listRunningPods(): Promise<V1Pod[]> {
+    const running = new Set((await this.#o.vch.pods.list()).filter((vm) => vm.sandbox?.state === 'running').map((vm) => vm.pod.uid));
+    return this.#o.pods.pods().filter((p) => running.has(p.metadata?.uid ?? ''));
+  }
+
+  async containerLogs(ref: PodRef, container: string, options: LogOptions, signal: AbortSignal): Promise<Readable> {
+    const uid = this.#resolve(ref, container);
+    const stream = await this.#o.vch.streams.logs(
+      { uid, containerName: container },
+      {
+        follow: options.follow,
+        previous: options.previous,
+        timestamps: options.timestamps,
+        ...(options.sinceSeconds !== undefined ? { sinceSeconds: options.sinceSeconds } : {}),
+        ...(options.sinceTime ? { sinceTime: options.sinceTime } : {}),
+        ...(options.tailLines !== undefined ? { tailLines: options.tailLines } : {}),
+        ...(options.limitBytes !== undefined ? { limitBytes: options.limitBytes } : {}),
+        ...(options.stream ? { stream: options.stream } : {}),
+      },
+    );
+    signal.addEventListener('abort', () => stream.destroy(), { once: true });
+    return stream;
+  }
+
+  async exec(ref: PodRef, container: string, command: string[], io: AttachIO): Promise<ExitResult> {
+    const uid = this.#resolve(ref, container);
+    return this.#o.vch.streams.exec({ uid, containerName: container }, command, io);
+  }
+
+  async attach(ref: PodRef, container: string, io: AttachIO): Promise<ExitResult> {
+    const uid = this.#resolve(ref, container);
+    const result = await this.#o.vch.streams.attach({ uid, containerName: container }, io);
+    return { exitCode: result.exitCode ?? 0 };
+  }
+
+  async portForward(ref: PodRef, port: number, stream: Duplex): Promise<void> {
+    const uid = this.#resolve(ref);
+    const target = await this.#o.vch.streams.portForward(uid, port);
+    // Both directions until either side ends; an error on one side ends the other.
+    await Promise.all([pipeline(stream, target), pipeline(target, stream)]).catch(() => {
+      stream.destroy();
+      target.destroy();
+    });
+  }
+
+  async usage(): Promise<NodeUsage> {
+    const pods: PodUsage[] = [];
+    for (const pod of this.#o.pods.pods()) {
+      const uid = pod.metadata?.uid;
+      if (!uid || pod.status?.phase !== 'Running') continue;
+      const stats = await this.#o.vch.stats.pod(uid);
+      if (!stats || stats.containers.length === 0) continue;
+      const startTime = pod.status?.startTime ?? this.#o.startTime;
+      const containers: ContainerUsage[] = stats.containers.map(({ name, stats: s }) => {
+        const running = pod.status?.containerStatuses?.find((c) => c.name === name)?.state?.running?.startedAt;
+        return {
+          name,
+          startTime: running ?? startTime,
+          time: s.time,
+          usageCoreNanoSeconds: s.cpuUsageCoreNanoSeconds,
+          ...(s.cpuUsageNanoCores !== undefined ? { usageNanoCores: s.cpuUsageNanoCores } : {}),
+          workingSetBytes: s.memoryWorkingSetBytes,
+          usageBytes: s.memoryUsageBytes,
+        };
+      });
+      pods.push({
+        pod: { namespace: pod.metadata?.namespace ?? '', name: pod.metadata?.name ?? '', uid },
+        startTime,
+        containers,
+        total: sum(containers),
+      });
+    }
+    // The node's own share is vic-kubelet itself: the VCH reports no host-wide usage through the
+    // Docker API, and metrics-server drops a node whose figures read zero.
+    const self: UsageSample = {
+      time: new Date(),
+      usageCoreNanoSeconds: (process.cpuUsage().user + process.cpuUsage().system) * 1000,
+      workingSetBytes: process.memoryUsage().rss,
+    };
+    return { nodeName: this.#o.nodeName, startTime: this.#o.startTime, total: sum([self, ...pods.map((p) => p.total)]), pods };
+  }
+
+  /** The pod's UID, checking the pod (and container, when given) exist on this node. */
+  #resolve(ref: PodRef, container?: string): string {
+    const pod = this.#o.pods.pod(ref.namespace, ref.name);
+    const uid = pod?.metadata?.uid;
+    if (!pod || !uid || (ref.uid && ref.uid !== uid)) {
+      throw new VicError('NotFound', `pod "${ref.name}" not found in namespace "${ref.namespace}" on this node`);
+    }
+    if (container !== undefined) {
+      const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+      if (!all.some((c) => c.name === container)) {
+        throw new VicError('NotFound', `container "${container}" not found in pod ${ref.namespace}/${ref.name}`);
+      }
+    }
+    return uid;
+  }
+}
+
+function sum(samples: UsageSample[]): UsageSample {
+  const total: UsageSample = { time: new Date(0), usageCoreNanoSeconds: 0, workingSetBytes: 0, usageBytes: 0 };
+  let nano: number | undefined;
+  for (const s of samples) {
+    if (s.time > total.time) total.time = s.time;
+    total.usageCoreNanoSeconds += s.usageCoreNanoSeconds;
+    total.workingSetBytes += s.workingSetBytes;
+    total.usageBytes = (total.usageBytes ?? 0) + (s.usageBytes ?? 0);
+    if (s.usageNanoCores !== undefined) nano = (nano ?? 0) + s.usageNanoCores;
+  }
+  if (nano !== undefined) total.usageNanoCores = nano;
+  if (samples.length === 0) total.time = new Date();
+  return total;
+}

@@ -1,0 +1,193 @@
+// The virtual node in a real cluster: registration, capacity from the VCH, taint, Lease heartbeats
+// the node lifecycle controller accepts, and Ready following the VCH's health.
+import test from 'ava';
+import * as k8s from '@kubernetes/client-node';
+import { docker, eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
+import { PrivateDockerd } from '../support/dockerd.js';
+import { VicKubelet } from '../support/vic-kubelet.js';
+
+const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
+const readyOf = (node: k8s.V1Node) => node.status?.conditions?.find((c) => c.type === 'Ready');
+
+test.serial('the node registers Ready with capacity, labels, taint and nodeInfo from the VCH', async (t) => {
+  const vk = await VicKubelet.start({ args: ['--node-labels', 'team=vic,tier=edge'] });
+  t.teardown(() => vk.cleanup());
+  const ms = await vk.waitReady();
+  t.log(`Ready ${ms} ms after start (target: within 5 s)`);
+
+  const node = await core().readNode({ name: vk.nodeName });
+  const info = (await docker().info()) as { NCPU: number; MemTotal: number; ServerVersion: string; KernelVersion: string };
+  t.is(node.status?.capacity?.cpu, String(info.NCPU));
+  t.is(node.status?.capacity?.memory, `${info.MemTotal / 1024}Ki`);
+  t.is(node.status?.capacity?.pods, '110');
+  t.deepEqual(node.status?.allocatable, node.status?.capacity);
+  t.is(node.status?.nodeInfo?.containerRuntimeVersion, `docker://${info.ServerVersion}`);
+  t.is(node.status?.nodeInfo?.kernelVersion, info.KernelVersion);
+  t.regex(node.status?.nodeInfo?.kubeletVersion ?? '', /^v\d+\.\d+\.\d+/);
+  t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, vk.port);
+  t.like(node.status?.addresses?.find((a) => a.type === 'InternalIP'), { type: 'InternalIP', address: '127.0.0.1' });
+
+  const labels = node.metadata?.labels ?? {};
+  t.like(labels, {
+    type: 'virtual-kubelet',
+    'kubernetes.io/role': 'agent',
+    'kubernetes.io/os': 'linux',
+    'kubernetes.io/arch': 'amd64',
+    'kubernetes.io/hostname': vk.nodeName,
+    team: 'vic',
+    tier: 'edge',
+  });
+  t.deepEqual(
+    node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`),
+    ['virtual-kubelet.io/provider=vic:NoSchedule'],
+  );
+  for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
+    t.is(node.status?.conditions?.find((c) => c.type === type)?.status, 'False', type);
+  }
+  t.is(readyOf(node)?.reason, 'KubeletReady');
+
+  const lease = await kubeConfig()
+    .makeApiClient(k8s.CoordinationV1Api)
+    .readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+  t.is(lease.spec?.holderIdentity, vk.nodeName);
+  t.is(lease.spec?.leaseDurationSeconds, 40);
+  t.is(lease.metadata?.ownerReferences?.[0]?.uid, node.metadata?.uid);
+});
+
+test('capacity overrides, a reserve and a custom taint are honoured; --no-taint removes it', async (t) => {
+  const vk = await VicKubelet.start({
+    args: ['--capacity', 'cpu=8,memory=16Gi,pods=20', '--reserved', 'cpu=500m,memory=1Gi,pods=2', '--taint', 'edge=only:NoExecute'],
+  });
+  t.teardown(() => vk.cleanup());
+  await vk.waitReady();
+  let node = await core().readNode({ name: vk.nodeName });
+  t.like(node.status?.capacity, { cpu: '8', memory: '16Gi', pods: '20' });
+  t.like(node.status?.allocatable, { cpu: '7500m', memory: '15Gi', pods: '18' });
+  t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['edge=only:NoExecute']);
+
+  // The same node name again, now without a taint: the existing Node is taken over.
+  await vk.stop();
+  const again = await VicKubelet.start({ nodeName: vk.nodeName, args: ['--no-taint'] });
+  t.teardown(() => again.cleanup());
+  await again.waitReady();
+  node = await eventually('taint removed', async () => {
+    const n = await core().readNode({ name: vk.nodeName });
+    return (n.spec?.taints ?? []).length === 0 ? n : undefined;
+  });
+  t.is(node.status?.capacity?.pods, '110');
+});
+
+test('after 3 minutes the node is still Ready and carries no unreachable taint', async (t) => {
+  t.timeout(5 * 60_000);
+  const vk = await VicKubelet.start();
+  t.teardown(() => vk.cleanup());
+  await vk.waitReady();
+  await new Promise((resolve) => setTimeout(resolve, 3 * 60_000));
+  const node = await core().readNode({ name: vk.nodeName });
+  t.is(readyOf(node)?.status, 'True', vk.output().slice(-2000));
+  t.false((node.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/')), JSON.stringify(node.spec?.taints));
+  const lease = await kubeConfig()
+    .makeApiClient(k8s.CoordinationV1Api)
+    .readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+  const age = Date.now() - new Date(lease.spec?.renewTime ?? 0).getTime();
+  t.true(age < 40_000, `lease renewed ${age} ms ago`);
+});
+
+test('a tolerating Deployment lands on the node; a pod without the toleration stays Pending with the scheduler’s reason', async (t) => {
+  const vk = await VicKubelet.start();
+  const ns = await testNamespace(kubeConfig(), 'vk-sched');
+  t.teardown(async () => {
+    await ns.cleanup();
+    await vk.cleanup();
+  });
+  await vk.waitReady();
+  const selector = { 'kubernetes.io/hostname': vk.nodeName };
+  const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+  await apps.createNamespacedDeployment({
+    namespace: ns.name,
+    body: {
+      metadata: { name: 'tolerating' },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'tolerating' } },
+        template: {
+          metadata: { labels: { app: 'tolerating' } },
+          spec: {
+            nodeSelector: selector,
+            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Equal', value: 'vic', effect: 'NoSchedule' }],
+            containers: [{ name: 'sleep', image: testEnv.busyboxImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+          },
+        },
+      },
+    },
+  });
+  await core().createNamespacedPod({
+    namespace: ns.name,
+    body: {
+      metadata: { name: 'intolerant' },
+      spec: { nodeSelector: selector, containers: [{ name: 'c', image: testEnv.busyboxImage }] },
+    },
+  });
+
+  const pods = await eventually(
+    'both replicas bound to the virtual node',
+    async () => {
+      const list = await core().listNamespacedPod({ namespace: ns.name, labelSelector: 'app=tolerating' });
+      return list.items.length === 2 && list.items.every((p) => p.spec?.nodeName === vk.nodeName) ? list.items : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  t.is(pods.length, 2);
+
+  const reason = await eventually('the scheduler to explain', async () => {
+    const events = await core().listNamespacedEvent({ namespace: ns.name, fieldSelector: 'involvedObject.name=intolerant' });
+    return events.items.find((e) => e.reason === 'FailedScheduling')?.message;
+  });
+  t.regex(reason, /had untolerated taint/);
+  const intolerant = await core().readNamespacedPod({ name: 'intolerant', namespace: ns.name });
+  t.is(intolerant.status?.phase, 'Pending');
+  t.falsy(intolerant.spec?.nodeName);
+  const shown = await kubectl(['get', 'pod', 'intolerant', '-n', ns.name, '--no-headers']);
+  t.regex(shown.stdout, /Pending/);
+});
+
+test('stopping the VCH turns Ready False with a message; starting it again turns Ready True', async (t) => {
+  const vch = new PrivateDockerd();
+  await vch.start();
+  const vk = await VicKubelet.start({ env: { DOCKER_HOST: vch.endpoint }, args: ['--vch', vch.endpoint] });
+  t.teardown(async () => {
+    await vk.cleanup();
+    await vch.destroy();
+  });
+  await vk.waitReady();
+
+  await vch.stop();
+  const stoppedAt = Date.now();
+  const notReady = await eventually(
+    'Ready=False',
+    async () => {
+      const c = readyOf(await core().readNode({ name: vk.nodeName }));
+      return c?.status === 'False' ? c : undefined;
+    },
+    { timeoutMs: 60_000 },
+  );
+  t.log(`Ready=False ${Date.now() - stoppedAt} ms after the VCH stopped (target: within 30 s)`);
+  t.is(notReady.reason, 'KubeletNotReady');
+  t.regex(notReady.message ?? '', /VCH is unreachable/);
+
+  await vch.start();
+  const restartedAt = Date.now();
+  await vk.waitReady();
+  t.log(`Ready=True ${Date.now() - restartedAt} ms after the VCH came back`);
+  t.true(vk.running);
+});
+
+test('SIGTERM stops vic-kubelet cleanly and leaves the Node in place', async (t) => {
+  const vk = await VicKubelet.start();
+  t.teardown(() => vk.cleanup());
+  await vk.waitReady();
+  const exit = await vk.stop('SIGTERM');
+  t.is(exit, 0, vk.output().slice(-2000));
+  const node = await core().readNode({ name: vk.nodeName });
+  t.is(node.metadata?.name, vk.nodeName);
+});

@@ -1,0 +1,238 @@
+// Pods become pod VMs: lifecycle, status as a kubelet writes it, restart policies and back-off,
+// init containers, image failures, admission and graceful deletion, all through the real cluster.
+import test from 'ava';
+import * as k8s from '@kubernetes/client-node';
+import { eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
+import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
+import { podVmContainers, VicKubelet } from '../support/vic-kubelet.js';
+
+let vk: VicKubelet;
+let ns: string;
+let cleanupNs: () => Promise<void>;
+
+test.before(async () => {
+  vk = await VicKubelet.start();
+  const namespace = await testNamespace(kubeConfig(), 'vk-pods');
+  ns = namespace.name;
+  cleanupNs = namespace.cleanup;
+  await vk.waitReady();
+});
+
+test.after.always(async () => {
+  await cleanupNs?.();
+  await vk?.cleanup();
+});
+
+const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
+
+test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virtual node', async (t) => {
+  const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
+  await apps.createNamespacedDeployment({
+    namespace: ns,
+    body: {
+      metadata: { name: 'web' },
+      spec: {
+        replicas: 3,
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: on({ containers: [shell('web', 'sleep 3600')] }) },
+      },
+    },
+  });
+  await eventually(
+    'deployment available',
+    async () => {
+      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+      return d.status?.readyReplicas === 3 ? d : undefined;
+    },
+    { timeoutMs: 90_000 },
+  );
+  const wide = await kubectl(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'wide', '--no-headers']);
+  const lines = wide.stdout.trim().split('\n');
+  t.is(lines.length, 3);
+  for (const line of lines) {
+    t.regex(line, /1\/1\s+Running/);
+    t.regex(line, /\b\d+\.\d+\.\d+\.\d+\b/);
+    t.true(line.includes(vk.nodeName));
+  }
+  const pods = await core().listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+  const ips = new Set(pods.items.map((p) => p.status?.podIP));
+  t.is(ips.size, 3, 'each pod VM has its own IP');
+  for (const pod of pods.items) {
+    t.deepEqual(
+      pod.status?.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort(),
+      ['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'PodScheduled', 'Ready'],
+    );
+    t.is(pod.status?.qosClass, 'BestEffort');
+    t.is(pod.status?.hostIP, '127.0.0.1');
+    t.regex(containerStatus(pod, 'web')?.containerID ?? '', /^docker:\/\/[0-9a-f]{64}$/);
+  }
+  const vms = await podVmContainers(vk.nodeName);
+  for (const pod of pods.items) {
+    const mine = vms.filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
+    t.is(mine.length, 2, 'one sandbox and one container per pod VM');
+  }
+});
+
+test('an exit code and its reason appear in kubectl get pod -o json; restartPolicy Never fails the pod', async (t) => {
+  await createPod(ns, 'exit3', on({ restartPolicy: 'Never', containers: [shell('main', 'echo bye; exit 3')] }));
+  await podWhere(ns, 'exit3', 'phase Failed', (p) => p.status?.phase === 'Failed');
+  const json = JSON.parse((await kubectl(['get', 'pod', 'exit3', '-n', ns, '-o', 'json'])).stdout) as k8s.V1Pod;
+  const terminated = json.status?.containerStatuses?.[0]?.state?.terminated;
+  t.is(terminated?.exitCode, 3);
+  t.is(terminated?.reason, 'Error');
+  t.truthy(terminated?.startedAt);
+  t.truthy(terminated?.finishedAt);
+  t.is(json.status?.containerStatuses?.[0]?.restartCount, 0);
+  const ready = json.status?.conditions?.find((c) => c.type === 'Ready');
+  t.is(ready?.status, 'False');
+  t.is(ready?.reason, 'PodCompleted');
+});
+
+test('restartPolicy OnFailure: success completes the pod, failure restarts it', async (t) => {
+  await createPod(ns, 'onfailure-ok', on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 0')] }));
+  await createPod(ns, 'onfailure-bad', on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 1')] }));
+  const ok = await podWhere(ns, 'onfailure-ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+  t.is(containerStatus(ok, 'main')?.state?.terminated?.reason, 'Completed');
+  const bad = await podWhere(ns, 'onfailure-bad', 'restarted', (p) => (containerStatus(p, 'main')?.restartCount ?? 0) >= 1);
+  t.not(bad.status?.phase, 'Failed');
+  t.is(containerStatus(bad, 'main')?.lastState?.terminated?.exitCode, 1);
+});
+
+test('restartPolicy Always restarts a crashing container into CrashLoopBackOff with the kubelet’s back-off', async (t) => {
+  await createPod(ns, 'crasher', on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }));
+  const looping = await podWhere(
+    ns,
+    'crasher',
+    'CrashLoopBackOff',
+    (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'CrashLoopBackOff',
+    90_000,
+  );
+  const status = containerStatus(looping, 'main');
+  t.regex(status?.state?.waiting?.message ?? '', /^back-off \d+s restarting failed container=main pod=crasher_/);
+  t.is(status?.lastState?.terminated?.exitCode, 2);
+  t.true((status?.restartCount ?? 0) >= 1);
+  t.is(looping.status?.phase, 'Running');
+  const events = await podEvents(ns, 'crasher');
+  t.true(events.some((e) => e.reason === 'BackOff' && /Back-off restarting failed container main/.test(e.message ?? '')));
+  const shown = await kubectl(['get', 'pod', 'crasher', '-n', ns, '--no-headers']);
+  t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
+  // The back-off, not a tight loop: only a few attempts within the first half minute.
+  const vms = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid);
+  t.true(vms.length <= 3, 'the current and the previous attempt are kept, older ones removed (plus the sandbox)');
+});
+
+test('init containers run one after another, in order, before the app container', async (t) => {
+  await createPod(
+    ns,
+    'inits',
+    on({
+      initContainers: [shell('first', 'sleep 1'), shell('second', 'sleep 1')],
+      containers: [shell('app', 'sleep 3600')],
+    }),
+  );
+  const pod = await podWhere(ns, 'inits', 'Running', (p) => p.status?.phase === 'Running' && containerStatus(p, 'app')?.ready === true);
+  const first = containerStatus(pod, 'first')?.state?.terminated;
+  const second = containerStatus(pod, 'second')?.state?.terminated;
+  const app = containerStatus(pod, 'app')?.state?.running;
+  t.is(first?.exitCode, 0);
+  t.is(second?.exitCode, 0);
+  t.true(new Date(first?.finishedAt ?? 0) <= new Date(second?.startedAt ?? 0), 'second started after first finished');
+  t.true(new Date(second?.finishedAt ?? 0) <= new Date(app?.startedAt ?? 0), 'app started after second finished');
+  t.is(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
+});
+
+test('a failing init container with restartPolicy Never fails the pod and the app never starts', async (t) => {
+  await createPod(
+    ns,
+    'init-fails',
+    on({ restartPolicy: 'Never', initContainers: [shell('setup', 'exit 7')], containers: [shell('app', 'sleep 3600')] }),
+  );
+  const pod = await podWhere(ns, 'init-fails', 'Failed', (p) => p.status?.phase === 'Failed');
+  t.is(containerStatus(pod, 'setup')?.state?.terminated?.exitCode, 7);
+  t.is(containerStatus(pod, 'app')?.state?.waiting?.reason, 'PodInitializing');
+  const vms = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
+  t.false(vms.some((c) => c.labels['vic-kubelet.io/container-name'] === 'app'));
+});
+
+test('a missing image ends in ImagePullBackOff with events; a malformed one in InvalidImageName', async (t) => {
+  const { host } = testEnv.registry;
+  await createPod(ns, 'no-image', on({ containers: [{ name: 'main', image: `${host}/vic/does-not-exist:1.0` }] }));
+  await createPod(ns, 'bad-name', on({ containers: [{ name: 'main', image: 'UPPER/Case::bad' }] }));
+  const backoff = await podWhere(
+    ns,
+    'no-image',
+    'ImagePullBackOff',
+    (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'ImagePullBackOff',
+    90_000,
+  );
+  t.is(backoff.status?.phase, 'Pending');
+  const events = await podEvents(ns, 'no-image');
+  t.true(events.some((e) => e.reason === 'Pulling'));
+  t.true(events.some((e) => e.type === 'Warning' && e.reason === 'Failed' && /Failed to pull image/.test(e.message ?? '')));
+  t.true(events.some((e) => e.reason === 'Failed' && e.message === 'Error: ErrImagePull'));
+  const invalid = await podWhere(ns, 'bad-name', 'InvalidImageName', (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'InvalidImageName');
+  t.regex(containerStatus(invalid, 'main')?.state?.waiting?.message ?? '', /invalid reference format/);
+});
+
+test('an image from the private registry is pulled with an imagePullSecret', async (t) => {
+  const { host, user, password } = testEnv.registry;
+  const auth = Buffer.from(`${user}:${password}`).toString('base64');
+  await core().createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: 'regcred' },
+      type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
+    },
+  });
+  await createPod(
+    ns,
+    'private',
+    on({
+      imagePullSecrets: [{ name: 'regcred' }],
+      containers: [{ name: 'main', image: `${host}/vic/busybox:latest`, imagePullPolicy: 'Always', command: ['sleep', '3600'] }],
+    }),
+  );
+  const pod = await podWhere(ns, 'private', 'Running', (p) => p.status?.phase === 'Running', 90_000);
+  t.regex(containerStatus(pod, 'main')?.imageID ?? '', /^docker-pullable:\/\/.*@sha256:/);
+  const events = await podEvents(ns, 'private');
+  t.true(events.some((e) => e.reason === 'Pulled' && /Successfully pulled image/.test(e.message ?? '')));
+});
+
+test('pods asking for what a pod VM cannot give, or more than is left, fail with a reason and an event', async (t) => {
+  await createPod(ns, 'host-net', on({ hostNetwork: true, containers: [shell('main', 'sleep 3600')] }));
+  // The scheduler would never place 500 CPUs here; bind by name, as a kubelet must defend itself anyway.
+  await createPod(ns, 'too-big', {
+    ...on({ containers: [shell('main', 'sleep 3600', { resources: { requests: { cpu: '500' } } })] }),
+    nodeName: vk.nodeName,
+  });
+  const hostNet = await podWhere(ns, 'host-net', 'Failed', (p) => p.status?.phase === 'Failed');
+  t.is(hostNet.status?.reason, 'UnsupportedPodSpec');
+  t.regex(hostNet.status?.message ?? '', /spec\.hostNetwork/);
+  t.true((await podEvents(ns, 'host-net')).some((e) => e.reason === 'UnsupportedPodSpec' && e.type === 'Warning'));
+  const tooBig = await podWhere(ns, 'too-big', 'Failed', (p) => p.status?.phase === 'Failed');
+  t.is(tooBig.status?.reason, 'OutOfcpu');
+  t.regex(tooBig.status?.message ?? '', /Node didn't have enough resource: cpu, requested: 500000/);
+  const vms = await podVmContainers(vk.nodeName);
+  t.false(vms.some((c) => [hostNet.metadata?.uid, tooBig.metadata?.uid].includes(c.labels['vic-kubelet.io/pod-uid'])), 'nothing half-created');
+});
+
+test('kubectl delete pod stops the pod VM within its grace period and removes it and the pod', async (t) => {
+  // A container that ignores SIGTERM: only the end of the grace period stops it.
+  await createPod(
+    ns,
+    'stubborn',
+    on({ terminationGracePeriodSeconds: 3, containers: [shell('main', 'trap "" TERM; while true; do sleep 1; done')] }),
+  );
+  const pod = await podWhere(ns, 'stubborn', 'Running', (p) => p.status?.phase === 'Running');
+  const started = Date.now();
+  const result = await kubectl(['delete', 'pod', 'stubborn', '-n', ns, '--wait=true', '--timeout=60s']);
+  const took = Date.now() - started;
+  t.is(result.exitCode, 0, result.stderr);
+  t.log(`kubectl delete took ${took} ms with a 3 s grace period (target: within grace + 2 s)`);
+  t.true(took >= 3000, 'the grace period was honoured');
+  const left = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
+  t.deepEqual(left, []);
+  const events = await podEvents(ns, 'stubborn');
+  t.true(events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container main'));
+});

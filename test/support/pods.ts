@@ -1,0 +1,53 @@
+// Small helpers for end-to-end tests about pods: a pod template that lands on a given virtual node,
+// and waits on what a user would watch with kubectl.
+import * as k8s from '@kubernetes/client-node';
+import { eventually, kubeConfig, testEnv } from './env.js';
+
+export function core(): k8s.CoreV1Api {
+  return kubeConfig().makeApiClient(k8s.CoreV1Api);
+}
+
+/** A pod spec that selects and tolerates the virtual node. */
+export function podOn(nodeName: string, spec: Partial<k8s.V1PodSpec> & Pick<k8s.V1PodSpec, 'containers'>): k8s.V1PodSpec {
+  return {
+    nodeSelector: { 'kubernetes.io/hostname': nodeName },
+    tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }],
+    terminationGracePeriodSeconds: 5,
+    ...spec,
+  };
+}
+
+/** A busybox container running a shell script. */
+export function shell(name: string, script: string, extra: Partial<k8s.V1Container> = {}): k8s.V1Container {
+  return { name, image: testEnv.busyboxImage, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra };
+}
+
+export async function createPod(namespace: string, name: string, spec: k8s.V1PodSpec): Promise<k8s.V1Pod> {
+  return core().createNamespacedPod({ namespace, body: { metadata: { name }, spec } });
+}
+
+export async function podWhere(
+  namespace: string,
+  name: string,
+  what: string,
+  predicate: (pod: k8s.V1Pod) => boolean,
+  timeoutMs = 60_000,
+): Promise<k8s.V1Pod> {
+  return eventually(
+    `${namespace}/${name}: ${what}`,
+    async () => {
+      const pod = await core().readNamespacedPod({ name, namespace });
+      return predicate(pod) ? pod : undefined;
+    },
+    { timeoutMs, intervalMs: 250 },
+  );
+}
+
+export async function podEvents(namespace: string, name: string): Promise<k8s.CoreV1Event[]> {
+  const list = await core().listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name}` });
+  return list.items;
+}
+
+export function containerStatus(pod: k8s.V1Pod, name: string): k8s.V1ContainerStatus | undefined {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((c) => c.name === name);
+}

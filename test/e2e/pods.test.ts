@@ -112,8 +112,10 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
   t.is(status?.lastState?.terminated?.exitCode, 2);
   t.true((status?.restartCount ?? 0) >= 1);
   t.is(looping.status?.phase, 'Running');
-  const events = await podEvents(ns, 'crasher');
-  t.true(events.some((e) => e.reason === 'BackOff' && /Back-off restarting failed container main/.test(e.message ?? '')));
+  const backOff = await eventually('a BackOff event', async () =>
+    (await podEvents(ns, 'crasher')).find((e) => e.reason === 'BackOff'),
+  );
+  t.regex(backOff.message ?? '', /^Back-off restarting failed container main in pod crasher_/);
   const shown = await kubectl(['get', 'pod', 'crasher', '-n', ns, '--no-headers']);
   t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
   // The back-off, not a tight loop: only a few attempts within the first half minute.

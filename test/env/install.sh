@@ -24,4 +24,5 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   npm ci --no-audit --no-fund
 fi
 
-bash "$VK_ROOT/test/env/build-controlplane.sh"
+# The control plane is for tests and for `npm start` without a cluster of one's own.
+[[ -n ${VK_SKIP_CONTROLPLANE:-} ]] || bash "$VK_ROOT/test/env/build-controlplane.sh"

@@ -22,14 +22,18 @@ export const configSchema = z
     kubeconfig: z.string().optional(),
     vch: z.object({
       endpoint: z.string().min(1),
-      tls: z.object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() }).optional(),
+      tls: z
+        .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+        .optional(),
       sandboxImage: z.string().min(1),
     }),
     kubelet: z.object({
       address: z.string(),
       port: z.number().int().min(1).max(65535),
       nodeIP: z.string().min(1),
-      version: z.string().regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like v1.37.2'),
+      version: z
+        .string()
+        .regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like v1.37.2'),
       tlsCertFile: z.string().optional(),
       tlsKeyFile: z.string().optional(),
       /** Ask the cluster for a serving certificate (kubernetes.io/kubelet-serving) instead of self-signing. */
@@ -47,7 +51,11 @@ export const configSchema = z
 
 export type Config = z.infer<typeof configSchema>;
 
-export const defaultTaint = { key: 'virtual-kubelet.io/provider', value: 'vic', effect: 'NoSchedule' } as const;
+export const defaultTaint = {
+  key: 'virtual-kubelet.io/provider',
+  value: 'vic',
+  effect: 'NoSchedule',
+} as const;
 export const kubeletVersion = 'v1.37.2';
 
 /** The first non-internal IPv4 address of this machine, else loopback. */
@@ -62,8 +70,17 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     nodeName: (env.VK_NODE_NAME ?? `vic-${hostname()}`).toLowerCase(),
     ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
-    vch: { endpoint: env.DOCKER_HOST ?? 'unix:///var/run/docker.sock', sandboxImage: 'vic-test/pause:latest' },
-    kubelet: { address: '0.0.0.0', port: 10250, nodeIP: defaultNodeIP(), version: kubeletVersion, tlsBootstrap: false },
+    vch: {
+      endpoint: env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+      sandboxImage: 'vic-test/pause:latest',
+    },
+    kubelet: {
+      address: '0.0.0.0',
+      port: 10250,
+      nodeIP: defaultNodeIP(),
+      version: kubeletVersion,
+      tlsBootstrap: false,
+    },
     labels: {},
     taint: { ...defaultTaint },
     capacity: {},
@@ -78,9 +95,13 @@ export function readConfigFile(path: string): unknown {
   try {
     return JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new VicError('Invalid', `cannot read config file ${path}: ${err instanceof Error ? err.message : String(err)}`, {
-      cause: err,
-    });
+    throw new VicError(
+      'Invalid',
+      `cannot read config file ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -101,7 +122,9 @@ export function merge(...layers: unknown[]): unknown {
 export function validateConfig(candidate: unknown): Config {
   const result = configSchema.safeParse(candidate);
   if (!result.success) {
-    const problems = result.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    const problems = result.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; ');
     throw new VicError('Invalid', `invalid configuration: ${problems}`);
   }
   return result.data;
@@ -121,6 +144,10 @@ export function parsePairs(text: string, flag: string): Record<string, string> {
 /** key=value:Effect, as kubectl taint writes it. */
 export function parseTaint(text: string): z.infer<typeof taint> {
   const match = /^([^=:]+)(?:=([^:]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/.exec(text);
-  if (!match) throw new VicError('Invalid', `--taint: "${text}" is not key=value:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)`);
+  if (!match)
+    throw new VicError(
+      'Invalid',
+      `--taint: "${text}" is not key=value:Effect (Effect NoSchedule, PreferNoSchedule or NoExecute)`,
+    );
   return { key: match[1] ?? '', value: match[2] ?? '', effect: match[3] as 'NoSchedule' };
 }

@@ -3,6 +3,11 @@
 // place: a restart of vic-kubelet is not an outage.
 import { readFileSync } from 'node:fs';
 import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { createKubeletServer, type KubeletServer } from '../api/server.js';
+import { KubeletMetrics } from '../api/own-metrics.js';
+import { streamingTransports } from '../api/streaming-transports.js';
+import type { ServingTlsOptions } from '../api/tls.js';
+import type { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { KubeletEventRecorder } from '../provider/kube/event-recorder.js';
 import { NodeController, type NodeHostSource } from '../provider/node/node-controller.js';
@@ -16,7 +21,18 @@ export interface Daemon {
   /** Resolves once the Node is registered with its first status. */
   ready: Promise<void>;
   provider: VicProvider;
+  server: KubeletServer;
   stop(): Promise<void>;
+}
+
+/** Certificate files when given; a CSR to the cluster when asked; else a self-signed certificate. */
+function servingTls(config: Config, kc: KubeConfig): ServingTlsOptions {
+  const names = { ipAddresses: [config.kubelet.nodeIP], dnsNames: [config.nodeName] };
+  const { tlsCertFile, tlsKeyFile } = config.kubelet;
+  if (tlsCertFile && tlsKeyFile)
+    return { source: 'files', certFile: tlsCertFile, keyFile: tlsKeyFile, ...names };
+  if (config.kubelet.tlsBootstrap) return { source: 'csr', kubeConfig: kc, ...names };
+  return { source: 'self-signed', ...names };
 }
 
 export function loadKubeConfig(path: string | undefined): KubeConfig {
@@ -78,11 +94,24 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     sandboxImage: config.vch.sandboxImage,
     logger,
     ...(ca || cert
-      ? { tls: { ...(ca ? { ca: ca.contents } : {}), ...(cert ? { cert: cert.contents } : {}), ...(key ? { key: key.contents } : {}) } }
+      ? {
+          tls: {
+            ...(ca ? { ca: ca.contents } : {}),
+            ...(cert ? { cert: cert.contents } : {}),
+            ...(key ? { key: key.contents } : {}),
+          },
+        }
       : {}),
   });
   const abort = new AbortController();
-  const node = new NodeController({ core, coordination, host: hostSource(vch), config: nodeConfig(config), logger });
+  const metrics = new KubeletMetrics({ processMetrics: true });
+  const node = new NodeController({
+    core,
+    coordination,
+    host: hostSource(vch),
+    config: nodeConfig(config),
+    logger,
+  });
   const recorder = new KubeletEventRecorder({ api: core, nodeName: config.nodeName, logger });
   const pods = new PodController({
     kubeConfig: kc,
@@ -93,22 +122,47 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     allocatable: () => node.allocatable() ?? { milliCpu: 0, memoryBytes: 0, pods: 0 },
     recorder,
     logger,
+    observer: {
+      synced(durationMs, error) {
+        metrics.observePodSync(durationMs / 1000, error ? 'error' : 'success');
+        if (error) metrics.countError(error as ErrorCode, 'pods');
+        metrics.setRunningPods(pods.pods().filter((p) => p.status?.phase === 'Running').length);
+      },
+    },
   });
   const provider = new VicProvider({ vch, pods, nodeName: config.nodeName, startTime: new Date() });
 
+  const server = createKubeletServer({
+    provider,
+    nodeName: config.nodeName,
+    port: config.kubelet.port,
+    address: config.kubelet.address,
+    tls: servingTls(config, kc),
+    auth: {
+      kubeConfig: kc,
+      ...(config.kubelet.clientCaFile ? { clientCaFile: config.kubelet.clientCaFile } : {}),
+    },
+    streaming: streamingTransports(provider, logger),
+    logger,
+    metrics,
+  });
+  const listening = server.listen().then(({ port }) => logger.info({ port }, 'kubelet API listening'));
+
   const running = [
+    listening,
     node.run(abort.signal),
     // Pods wait for the node: admission needs its allocatable.
     node.ready().then(() => pods.run(abort.signal)),
   ].map((p) => p.catch((err: unknown) => logger.error({ err }, 'controller stopped with an error')));
 
   return {
-    ready: node.ready(),
+    ready: Promise.all([node.ready(), listening]).then(() => undefined),
     provider,
+    server,
     async stop() {
       abort.abort();
       pods.stop();
-      await Promise.all(running);
+      await Promise.all([...running, server.close()]);
       vch.close();
     },
   };

@@ -1,6 +1,14 @@
 // The flags of vic-kubelet, merged over the defaults and an optional JSON config file.
 import { Command, Option } from 'commander';
-import { defaults, merge, parsePairs, parseTaint, readConfigFile, validateConfig, type Config } from './config.js';
+import {
+  defaults,
+  merge,
+  parsePairs,
+  parseTaint,
+  readConfigFile,
+  validateConfig,
+  type Config,
+} from './config.js';
 
 interface Flags {
   config?: string;
@@ -34,7 +42,8 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.kubeconfig) out.kubeconfig = f.kubeconfig;
   if (f.vch) vch.endpoint = f.vch;
   if (f.sandboxImage) vch.sandboxImage = f.sandboxImage;
-  if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey) vch.tls = { ca: f.vchTlsCa, cert: f.vchTlsCert, key: f.vchTlsKey };
+  if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey)
+    vch.tls = { ca: f.vchTlsCa, cert: f.vchTlsCert, key: f.vchTlsKey };
   if (f.address) kubelet.address = f.address;
   if (f.port) kubelet.port = Number(f.port);
   if (f.nodeIp) kubelet.nodeIP = f.nodeIp;
@@ -60,7 +69,10 @@ export function parseArgs(argv: string[]): Config {
     .option('--config <file>', 'JSON config file (same fields as the flags; flags win)')
     .option('--node-name <name>', 'the Node name (default vic-<hostname>, or $VK_NODE_NAME)')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default $KUBECONFIG, else in-cluster)')
-    .option('--vch <endpoint>', 'the VCH: unix:///path, tcp://host:port or https://host:port (default $DOCKER_HOST)')
+    .option(
+      '--vch <endpoint>',
+      'the VCH: unix:///path, tcp://host:port or https://host:port (default $DOCKER_HOST)',
+    )
     .option('--vch-tls-ca <file>', 'CA that signed the VCH certificate')
     .option('--vch-tls-cert <file>', 'client certificate for the VCH')
     .option('--vch-tls-key <file>', 'client key for the VCH')
@@ -70,15 +82,26 @@ export function parseArgs(argv: string[]): Config {
     .option('--node-ip <ip>', 'the InternalIP the API server dials')
     .option('--tls-cert-file <file>', 'serving certificate of the kubelet API')
     .option('--tls-private-key-file <file>', 'its key')
-    .option('--tls-bootstrap', 'obtain the serving certificate from the cluster (kubernetes.io/kubelet-serving CSR)')
-    .option('--client-ca-file <file>', 'CA for client certificates (the API server’s kubelet client certificate)')
+    .option(
+      '--tls-bootstrap',
+      'obtain the serving certificate from the cluster (kubernetes.io/kubelet-serving CSR)',
+    )
+    .option(
+      '--client-ca-file <file>',
+      'CA for client certificates (the API server’s kubelet client certificate)',
+    )
     .option('--node-labels <k=v,...>', 'extra Node labels')
-    .option('--taint <key=value:Effect>', 'the Node taint (default virtual-kubelet.io/provider=vic:NoSchedule)')
+    .option(
+      '--taint <key=value:Effect>',
+      'the Node taint (default virtual-kubelet.io/provider=vic:NoSchedule)',
+    )
     .option('--no-taint', 'register the Node without a taint')
     .option('--capacity <cpu=..,memory=..,pods=..>', 'replace capacity read from the VCH')
     .option('--reserved <cpu=..,memory=..>', 'held back from Allocatable')
     .option('--max-pods <n>', 'pods this node admits (default 110)')
-    .addOption(new Option('--log-level <level>').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+    .addOption(
+      new Option('--log-level <level>').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    )
     .exitOverride();
   program.parse(argv);
   const flags = program.opts<Flags>();

@@ -18,7 +18,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ level: config.logLevel });
-  logger.info({ node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port }, 'starting vic-kubelet');
+  logger.info(
+    { node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port },
+    'starting vic-kubelet',
+  );
   const daemon = startDaemon(config, logger);
   let stopping = false;
   const stop = (signal: string) => {
@@ -37,7 +40,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception'));
   process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
-  await daemon.ready;
+  try {
+    await daemon.ready;
+  } catch (err) {
+    // Most often the kubelet port is taken or a certificate file is unreadable: say so and leave.
+    logger.fatal({ err: messageOf(err) }, 'vic-kubelet could not start');
+    process.exit(1);
+  }
   logger.info({ node: config.nodeName }, 'node ready');
 }
 

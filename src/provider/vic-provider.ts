@@ -42,11 +42,18 @@ export class VicProvider implements KubeletProvider {
   }
 
   async listRunningPods(): Promise<V1Pod[]> {
-    const running = new Set((await this.#o.vch.pods.list()).filter((vm) => vm.sandbox?.state === 'running').map((vm) => vm.pod.uid));
+    const running = new Set(
+      (await this.#o.vch.pods.list()).filter((vm) => vm.sandbox?.state === 'running').map((vm) => vm.pod.uid),
+    );
     return this.#o.pods.pods().filter((p) => running.has(p.metadata?.uid ?? ''));
   }
 
-  async containerLogs(ref: PodRef, container: string, options: LogOptions, signal: AbortSignal): Promise<Readable> {
+  async containerLogs(
+    ref: PodRef,
+    container: string,
+    options: LogOptions,
+    signal: AbortSignal,
+  ): Promise<Readable> {
     const uid = this.#resolve(ref, container);
     const stream = await this.#o.vch.streams.logs(
       { uid, containerName: container },
@@ -95,7 +102,8 @@ export class VicProvider implements KubeletProvider {
       if (!stats || stats.containers.length === 0) continue;
       const startTime = pod.status?.startTime ?? this.#o.startTime;
       const containers: ContainerUsage[] = stats.containers.map(({ name, stats: s }) => {
-        const running = pod.status?.containerStatuses?.find((c) => c.name === name)?.state?.running?.startedAt;
+        const running = pod.status?.containerStatuses?.find((c) => c.name === name)?.state?.running
+          ?.startedAt;
         return {
           name,
           startTime: running ?? startTime,
@@ -120,7 +128,12 @@ export class VicProvider implements KubeletProvider {
       usageCoreNanoSeconds: (process.cpuUsage().user + process.cpuUsage().system) * 1000,
       workingSetBytes: process.memoryUsage().rss,
     };
-    return { nodeName: this.#o.nodeName, startTime: this.#o.startTime, total: sum([self, ...pods.map((p) => p.total)]), pods };
+    return {
+      nodeName: this.#o.nodeName,
+      startTime: this.#o.startTime,
+      total: sum([self, ...pods.map((p) => p.total)]),
+      pods,
+    };
   }
 
   /** The pod's UID, checking the pod (and container, when given) exist on this node. */
@@ -128,12 +141,18 @@ export class VicProvider implements KubeletProvider {
     const pod = this.#o.pods.pod(ref.namespace, ref.name);
     const uid = pod?.metadata?.uid;
     if (!pod || !uid || (ref.uid && ref.uid !== uid)) {
-      throw new VicError('NotFound', `pod "${ref.name}" not found in namespace "${ref.namespace}" on this node`);
+      throw new VicError(
+        'NotFound',
+        `pod "${ref.name}" not found in namespace "${ref.namespace}" on this node`,
+      );
     }
     if (container !== undefined) {
       const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
       if (!all.some((c) => c.name === container)) {
-        throw new VicError('NotFound', `container "${container}" not found in pod ${ref.namespace}/${ref.name}`);
+        throw new VicError(
+          'NotFound',
+          `container "${container}" not found in pod ${ref.namespace}/${ref.name}`,
+        );
       }
     }
     return uid;
@@ -141,7 +160,12 @@ export class VicProvider implements KubeletProvider {
 }
 
 function sum(samples: UsageSample[]): UsageSample {
-  const total: UsageSample = { time: new Date(0), usageCoreNanoSeconds: 0, workingSetBytes: 0, usageBytes: 0 };
+  const total: UsageSample = {
+    time: new Date(0),
+    usageCoreNanoSeconds: 0,
+    workingSetBytes: 0,
+    usageBytes: 0,
+  };
   let nano: number | undefined;
   for (const s of samples) {
     if (s.time > total.time) total.time = s.time;

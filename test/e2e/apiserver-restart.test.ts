@@ -10,32 +10,38 @@ import { VicKubelet } from '../support/vic-kubelet.js';
 
 const run = promisify(execFile);
 
-test.serial('restarting the API server does not kill vic-kubelet and the Lease is renewed again', async (t) => {
-  const vk = await VicKubelet.start();
-  t.teardown(() => vk.cleanup());
-  await vk.waitReady();
-  const leases = () => kubeConfig().makeApiClient(k8s.CoordinationV1Api);
-  const before = await leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+test.serial(
+  'restarting the API server does not kill vic-kubelet and the Lease is renewed again',
+  async (t) => {
+    const vk = await VicKubelet.start();
+    t.teardown(() => vk.cleanup());
+    await vk.waitReady();
+    const leases = () => kubeConfig().makeApiClient(k8s.CoordinationV1Api);
+    const before = await leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
 
-  // Down for a while (longer than one renewal interval), then back.
-  await run('bash', [join(testEnv.root, 'test/env/controlplane.sh'), 'stop-apiserver']);
-  await new Promise((resolve) => setTimeout(resolve, 15_000));
-  t.true(vk.running, vk.output().slice(-2000));
-  await run('bash', [join(testEnv.root, 'test/env/controlplane.sh'), 'start-apiserver']);
+    // Down for a while (longer than one renewal interval), then back.
+    await run('bash', [join(testEnv.root, 'test/env/controlplane.sh'), 'stop-apiserver']);
+    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    t.true(vk.running, vk.output().slice(-2000));
+    await run('bash', [join(testEnv.root, 'test/env/controlplane.sh'), 'start-apiserver']);
 
-  const renewed = await eventually(
-    'a lease renewal after the restart',
-    async () => {
-      const lease = await leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
-      const renew = new Date(lease.spec?.renewTime ?? 0).getTime();
-      return renew > new Date(before.spec?.renewTime ?? 0).getTime() + 15_000 ? lease : undefined;
-    },
-    { timeoutMs: 60_000 },
-  );
-  t.is(renewed.spec?.holderIdentity, vk.nodeName);
-  t.true(vk.running);
-  await vk.waitReady();
-  // Retries back off rather than pile up: a handful of warnings, not hundreds.
-  const warnings = vk.output().split('\n').filter((l) => l.includes('"level":40')).length;
-  t.true(warnings < 60, `${warnings} warnings while the API server was away`);
-});
+    const renewed = await eventually(
+      'a lease renewal after the restart',
+      async () => {
+        const lease = await leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+        const renew = new Date(lease.spec?.renewTime ?? 0).getTime();
+        return renew > new Date(before.spec?.renewTime ?? 0).getTime() + 15_000 ? lease : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    t.is(renewed.spec?.holderIdentity, vk.nodeName);
+    t.true(vk.running);
+    await vk.waitReady();
+    // Retries back off rather than pile up: a handful of warnings, not hundreds.
+    const warnings = vk
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"level":40')).length;
+    t.true(warnings < 60, `${warnings} warnings while the API server was away`);
+  },
+);

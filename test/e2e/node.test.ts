@@ -16,7 +16,12 @@ test.serial('the node registers Ready with capacity, labels, taint and nodeInfo 
   t.log(`Ready ${ms} ms after start (target: within 5 s)`);
 
   const node = await core().readNode({ name: vk.nodeName });
-  const info = (await docker().info()) as { NCPU: number; MemTotal: number; ServerVersion: string; KernelVersion: string };
+  const info = (await docker().info()) as {
+    NCPU: number;
+    MemTotal: number;
+    ServerVersion: string;
+    KernelVersion: string;
+  };
   t.is(node.status?.capacity?.cpu, String(info.NCPU));
   t.is(node.status?.capacity?.memory, `${info.MemTotal / 1024}Ki`);
   t.is(node.status?.capacity?.pods, '110');
@@ -25,7 +30,10 @@ test.serial('the node registers Ready with capacity, labels, taint and nodeInfo 
   t.is(node.status?.nodeInfo?.kernelVersion, info.KernelVersion);
   t.regex(node.status?.nodeInfo?.kubeletVersion ?? '', /^v\d+\.\d+\.\d+/);
   t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, vk.port);
-  t.like(node.status?.addresses?.find((a) => a.type === 'InternalIP'), { type: 'InternalIP', address: '127.0.0.1' });
+  t.like(
+    node.status?.addresses?.find((a) => a.type === 'InternalIP'),
+    { type: 'InternalIP', address: '127.0.0.1' },
+  );
 
   const labels = node.metadata?.labels ?? {};
   t.like(labels, {
@@ -56,14 +64,24 @@ test.serial('the node registers Ready with capacity, labels, taint and nodeInfo 
 
 test('capacity overrides, a reserve and a custom taint are honoured; --no-taint removes it', async (t) => {
   const vk = await VicKubelet.start({
-    args: ['--capacity', 'cpu=8,memory=16Gi,pods=20', '--reserved', 'cpu=500m,memory=1Gi,pods=2', '--taint', 'edge=only:NoExecute'],
+    args: [
+      '--capacity',
+      'cpu=8,memory=16Gi,pods=20',
+      '--reserved',
+      'cpu=500m,memory=1Gi,pods=2',
+      '--taint',
+      'edge=only:NoExecute',
+    ],
   });
   t.teardown(() => vk.cleanup());
   await vk.waitReady();
   let node = await core().readNode({ name: vk.nodeName });
   t.like(node.status?.capacity, { cpu: '8', memory: '16Gi', pods: '20' });
   t.like(node.status?.allocatable, { cpu: '7500m', memory: '15Gi', pods: '18' });
-  t.deepEqual(node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`), ['edge=only:NoExecute']);
+  t.deepEqual(
+    node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`),
+    ['edge=only:NoExecute'],
+  );
 
   // The same node name again, now without a taint: the existing Node is taken over.
   await vk.stop();
@@ -85,7 +103,10 @@ test('after 3 minutes the node is still Ready and carries no unreachable taint',
   await new Promise((resolve) => setTimeout(resolve, 3 * 60_000));
   const node = await core().readNode({ name: vk.nodeName });
   t.is(readyOf(node)?.status, 'True', vk.output().slice(-2000));
-  t.false((node.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/')), JSON.stringify(node.spec?.taints));
+  t.false(
+    (node.spec?.taints ?? []).some((x) => x.key.startsWith('node.kubernetes.io/')),
+    JSON.stringify(node.spec?.taints),
+  );
   const lease = await kubeConfig()
     .makeApiClient(k8s.CoordinationV1Api)
     .readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
@@ -114,8 +135,17 @@ test('a tolerating Deployment lands on the node; a pod without the toleration st
           metadata: { labels: { app: 'tolerating' } },
           spec: {
             nodeSelector: selector,
-            tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Equal', value: 'vic', effect: 'NoSchedule' }],
-            containers: [{ name: 'sleep', image: testEnv.busyboxImage, imagePullPolicy: 'IfNotPresent', command: ['sleep', '3600'] }],
+            tolerations: [
+              { key: 'virtual-kubelet.io/provider', operator: 'Equal', value: 'vic', effect: 'NoSchedule' },
+            ],
+            containers: [
+              {
+                name: 'sleep',
+                image: testEnv.busyboxImage,
+                imagePullPolicy: 'IfNotPresent',
+                command: ['sleep', '3600'],
+              },
+            ],
           },
         },
       },
@@ -133,14 +163,19 @@ test('a tolerating Deployment lands on the node; a pod without the toleration st
     'both replicas bound to the virtual node',
     async () => {
       const list = await core().listNamespacedPod({ namespace: ns.name, labelSelector: 'app=tolerating' });
-      return list.items.length === 2 && list.items.every((p) => p.spec?.nodeName === vk.nodeName) ? list.items : undefined;
+      return list.items.length === 2 && list.items.every((p) => p.spec?.nodeName === vk.nodeName)
+        ? list.items
+        : undefined;
     },
     { timeoutMs: 60_000 },
   );
   t.is(pods.length, 2);
 
   const reason = await eventually('the scheduler to explain', async () => {
-    const events = await core().listNamespacedEvent({ namespace: ns.name, fieldSelector: 'involvedObject.name=intolerant' });
+    const events = await core().listNamespacedEvent({
+      namespace: ns.name,
+      fieldSelector: 'involvedObject.name=intolerant',
+    });
     return events.items.find((e) => e.reason === 'FailedScheduling')?.message;
   });
   t.regex(reason, /had untolerated taint/);

@@ -8,18 +8,17 @@ import { podVmContainers, VicKubelet } from '../support/vic-kubelet.js';
 
 let vk: VicKubelet;
 let ns: string;
-let cleanupNs: () => Promise<void>;
+let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
 
 test.before(async () => {
   vk = await VicKubelet.start();
-  const namespace = await testNamespace(kubeConfig(), 'vk-pods');
+  namespace = await testNamespace(kubeConfig(), 'vk-pods');
   ns = namespace.name;
-  cleanupNs = namespace.cleanup;
   await vk.waitReady();
 });
 
 test.after.always(async () => {
-  await cleanupNs?.();
+  await namespace?.cleanup();
   await vk?.cleanup();
 });
 
@@ -34,7 +33,10 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
       spec: {
         replicas: 3,
         selector: { matchLabels: { app: 'web' } },
-        template: { metadata: { labels: { app: 'web' } }, spec: on({ containers: [shell('web', 'sleep 3600')] }) },
+        template: {
+          metadata: { labels: { app: 'web' } },
+          spec: on({ containers: [shell('web', 'sleep 3600')] }),
+        },
       },
     },
   });
@@ -59,7 +61,10 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
   t.is(ips.size, 3, 'each pod VM has its own IP');
   for (const pod of pods.items) {
     t.deepEqual(
-      pod.status?.conditions?.filter((c) => c.status === 'True').map((c) => c.type).sort(),
+      pod.status?.conditions
+        ?.filter((c) => c.status === 'True')
+        .map((c) => c.type)
+        .sort(),
       ['ContainersReady', 'Initialized', 'PodReadyToStartContainers', 'PodScheduled', 'Ready'],
     );
     t.is(pod.status?.qosClass, 'BestEffort');
@@ -74,9 +79,15 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
 });
 
 test('an exit code and its reason appear in kubectl get pod -o json; restartPolicy Never fails the pod', async (t) => {
-  await createPod(ns, 'exit3', on({ restartPolicy: 'Never', containers: [shell('main', 'echo bye; exit 3')] }));
+  await createPod(
+    ns,
+    'exit3',
+    on({ restartPolicy: 'Never', containers: [shell('main', 'echo bye; exit 3')] }),
+  );
   await podWhere(ns, 'exit3', 'phase Failed', (p) => p.status?.phase === 'Failed');
-  const json = JSON.parse((await kubectl(['get', 'pod', 'exit3', '-n', ns, '-o', 'json'])).stdout) as k8s.V1Pod;
+  const json = JSON.parse(
+    (await kubectl(['get', 'pod', 'exit3', '-n', ns, '-o', 'json'])).stdout,
+  ) as k8s.V1Pod;
   const terminated = json.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 3);
   t.is(terminated?.reason, 'Error');
@@ -89,17 +100,34 @@ test('an exit code and its reason appear in kubectl get pod -o json; restartPoli
 });
 
 test('restartPolicy OnFailure: success completes the pod, failure restarts it', async (t) => {
-  await createPod(ns, 'onfailure-ok', on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 0')] }));
-  await createPod(ns, 'onfailure-bad', on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 1')] }));
+  await createPod(
+    ns,
+    'onfailure-ok',
+    on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 0')] }),
+  );
+  await createPod(
+    ns,
+    'onfailure-bad',
+    on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 1')] }),
+  );
   const ok = await podWhere(ns, 'onfailure-ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
   t.is(containerStatus(ok, 'main')?.state?.terminated?.reason, 'Completed');
-  const bad = await podWhere(ns, 'onfailure-bad', 'restarted', (p) => (containerStatus(p, 'main')?.restartCount ?? 0) >= 1);
+  const bad = await podWhere(
+    ns,
+    'onfailure-bad',
+    'restarted',
+    (p) => (containerStatus(p, 'main')?.restartCount ?? 0) >= 1,
+  );
   t.not(bad.status?.phase, 'Failed');
   t.is(containerStatus(bad, 'main')?.lastState?.terminated?.exitCode, 1);
 });
 
 test('restartPolicy Always restarts a crashing container into CrashLoopBackOff with the kubelet’s back-off', async (t) => {
-  await createPod(ns, 'crasher', on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }));
+  await createPod(
+    ns,
+    'crasher',
+    on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }),
+  );
   const looping = await podWhere(
     ns,
     'crasher',
@@ -108,7 +136,10 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
     90_000,
   );
   const status = containerStatus(looping, 'main');
-  t.regex(status?.state?.waiting?.message ?? '', /^back-off \d+s restarting failed container=main pod=crasher_/);
+  t.regex(
+    status?.state?.waiting?.message ?? '',
+    /^back-off \d+s restarting failed container=main pod=crasher_/,
+  );
   t.is(status?.lastState?.terminated?.exitCode, 2);
   t.true((status?.restartCount ?? 0) >= 1);
   t.is(looping.status?.phase, 'Running');
@@ -119,8 +150,13 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
   const shown = await kubectl(['get', 'pod', 'crasher', '-n', ns, '--no-headers']);
   t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
   // The back-off, not a tight loop: only a few attempts within the first half minute.
-  const vms = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid);
-  t.true(vms.length <= 3, 'the current and the previous attempt are kept, older ones removed (plus the sandbox)');
+  const vms = (await podVmContainers(vk.nodeName)).filter(
+    (c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid,
+  );
+  t.true(
+    vms.length <= 3,
+    'the current and the previous attempt are kept, older ones removed (plus the sandbox)',
+  );
 });
 
 test('init containers run one after another, in order, before the app container', async (t) => {
@@ -132,14 +168,25 @@ test('init containers run one after another, in order, before the app container'
       containers: [shell('app', 'sleep 3600')],
     }),
   );
-  const pod = await podWhere(ns, 'inits', 'Running', (p) => p.status?.phase === 'Running' && containerStatus(p, 'app')?.ready === true);
+  const pod = await podWhere(
+    ns,
+    'inits',
+    'Running',
+    (p) => p.status?.phase === 'Running' && containerStatus(p, 'app')?.ready === true,
+  );
   const first = containerStatus(pod, 'first')?.state?.terminated;
   const second = containerStatus(pod, 'second')?.state?.terminated;
   const app = containerStatus(pod, 'app')?.state?.running;
   t.is(first?.exitCode, 0);
   t.is(second?.exitCode, 0);
-  t.true(new Date(first?.finishedAt ?? 0) <= new Date(second?.startedAt ?? 0), 'second started after first finished');
-  t.true(new Date(second?.finishedAt ?? 0) <= new Date(app?.startedAt ?? 0), 'app started after second finished');
+  t.true(
+    new Date(first?.finishedAt ?? 0) <= new Date(second?.startedAt ?? 0),
+    'second started after first finished',
+  );
+  t.true(
+    new Date(second?.finishedAt ?? 0) <= new Date(app?.startedAt ?? 0),
+    'app started after second finished',
+  );
   t.is(pod.status?.conditions?.find((c) => c.type === 'Initialized')?.status, 'True');
 });
 
@@ -147,18 +194,28 @@ test('a failing init container with restartPolicy Never fails the pod and the ap
   await createPod(
     ns,
     'init-fails',
-    on({ restartPolicy: 'Never', initContainers: [shell('setup', 'exit 7')], containers: [shell('app', 'sleep 3600')] }),
+    on({
+      restartPolicy: 'Never',
+      initContainers: [shell('setup', 'exit 7')],
+      containers: [shell('app', 'sleep 3600')],
+    }),
   );
   const pod = await podWhere(ns, 'init-fails', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(containerStatus(pod, 'setup')?.state?.terminated?.exitCode, 7);
   t.is(containerStatus(pod, 'app')?.state?.waiting?.reason, 'PodInitializing');
-  const vms = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
+  const vms = (await podVmContainers(vk.nodeName)).filter(
+    (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
+  );
   t.false(vms.some((c) => c.labels['vic-kubelet.io/container-name'] === 'app'));
 });
 
 test('a missing image ends in ImagePullBackOff with events; a malformed one in InvalidImageName', async (t) => {
   const { host } = testEnv.registry;
-  await createPod(ns, 'no-image', on({ containers: [{ name: 'main', image: `${host}/vic/does-not-exist:1.0` }] }));
+  await createPod(
+    ns,
+    'no-image',
+    on({ containers: [{ name: 'main', image: `${host}/vic/does-not-exist:1.0` }] }),
+  );
   await createPod(ns, 'bad-name', on({ containers: [{ name: 'main', image: 'UPPER/Case::bad' }] }));
   const backoff = await podWhere(
     ns,
@@ -170,9 +227,18 @@ test('a missing image ends in ImagePullBackOff with events; a malformed one in I
   t.is(backoff.status?.phase, 'Pending');
   const events = await podEvents(ns, 'no-image');
   t.true(events.some((e) => e.reason === 'Pulling'));
-  t.true(events.some((e) => e.type === 'Warning' && e.reason === 'Failed' && /Failed to pull image/.test(e.message ?? '')));
+  t.true(
+    events.some(
+      (e) => e.type === 'Warning' && e.reason === 'Failed' && /Failed to pull image/.test(e.message ?? ''),
+    ),
+  );
   t.true(events.some((e) => e.reason === 'Failed' && e.message === 'Error: ErrImagePull'));
-  const invalid = await podWhere(ns, 'bad-name', 'InvalidImageName', (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'InvalidImageName');
+  const invalid = await podWhere(
+    ns,
+    'bad-name',
+    'InvalidImageName',
+    (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'InvalidImageName',
+  );
   t.regex(containerStatus(invalid, 'main')?.state?.waiting?.message ?? '', /invalid reference format/);
 });
 
@@ -192,7 +258,14 @@ test('an image from the private registry is pulled with an imagePullSecret', asy
     'private',
     on({
       imagePullSecrets: [{ name: 'regcred' }],
-      containers: [{ name: 'main', image: `${host}/vic/busybox:latest`, imagePullPolicy: 'Always', command: ['sleep', '3600'] }],
+      containers: [
+        {
+          name: 'main',
+          image: `${host}/vic/busybox:latest`,
+          imagePullPolicy: 'Always',
+          command: ['sleep', '3600'],
+        },
+      ],
     }),
   );
   const pod = await podWhere(ns, 'private', 'Running', (p) => p.status?.phase === 'Running', 90_000);
@@ -211,12 +284,19 @@ test('pods asking for what a pod VM cannot give, or more than is left, fail with
   const hostNet = await podWhere(ns, 'host-net', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(hostNet.status?.reason, 'UnsupportedPodSpec');
   t.regex(hostNet.status?.message ?? '', /spec\.hostNetwork/);
-  t.true((await podEvents(ns, 'host-net')).some((e) => e.reason === 'UnsupportedPodSpec' && e.type === 'Warning'));
+  t.true(
+    (await podEvents(ns, 'host-net')).some((e) => e.reason === 'UnsupportedPodSpec' && e.type === 'Warning'),
+  );
   const tooBig = await podWhere(ns, 'too-big', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(tooBig.status?.reason, 'OutOfcpu');
   t.regex(tooBig.status?.message ?? '', /Node didn't have enough resource: cpu, requested: 500000/);
   const vms = await podVmContainers(vk.nodeName);
-  t.false(vms.some((c) => [hostNet.metadata?.uid, tooBig.metadata?.uid].includes(c.labels['vic-kubelet.io/pod-uid'])), 'nothing half-created');
+  t.false(
+    vms.some((c) =>
+      [hostNet.metadata?.uid, tooBig.metadata?.uid].includes(c.labels['vic-kubelet.io/pod-uid']),
+    ),
+    'nothing half-created',
+  );
 });
 
 test('kubectl delete pod stops the pod VM within its grace period and removes it and the pod', async (t) => {
@@ -224,7 +304,10 @@ test('kubectl delete pod stops the pod VM within its grace period and removes it
   await createPod(
     ns,
     'stubborn',
-    on({ terminationGracePeriodSeconds: 3, containers: [shell('main', 'trap "" TERM; while true; do sleep 1; done')] }),
+    on({
+      terminationGracePeriodSeconds: 3,
+      containers: [shell('main', 'trap "" TERM; while true; do sleep 1; done')],
+    }),
   );
   const pod = await podWhere(ns, 'stubborn', 'Running', (p) => p.status?.phase === 'Running');
   const started = Date.now();
@@ -233,7 +316,9 @@ test('kubectl delete pod stops the pod VM within its grace period and removes it
   t.is(result.exitCode, 0, result.stderr);
   t.log(`kubectl delete took ${took} ms with a 3 s grace period (target: within grace + 2 s)`);
   t.true(took >= 3000, 'the grace period was honoured');
-  const left = (await podVmContainers(vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
+  const left = (await podVmContainers(vk.nodeName)).filter(
+    (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
+  );
   t.deepEqual(left, []);
   const events = await podEvents(ns, 'stubborn');
   t.true(events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container main'));

@@ -17,7 +17,12 @@ function tokenKubeconfig(token: string): string {
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: cluster?.server, 'certificate-authority': join(testEnv.pkiDir, 'ca.crt') } }],
+      clusters: [
+        {
+          name: 'c',
+          cluster: { server: cluster?.server, 'certificate-authority': join(testEnv.pkiDir, 'ca.crt') },
+        },
+      ],
       users: [{ name: 'vic-kubelet', user: { token } }],
       contexts: [{ name: 'c', context: { cluster: 'c', user: 'vic-kubelet' } }],
       'current-context': 'c',

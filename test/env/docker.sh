@@ -13,15 +13,18 @@ up() {
     return 0
   fi
   mkdir -p "$VK_DOCKER_DIR"
-  # --bip keeps the pod VM network on its own bridge and subnet, away from any default docker0.
+  # The pod VM network is a bridge of our own, on its own subnet, never docker0 (see ensure_bridge).
+  ensure_bridge "$VK_DOCKER_BRIDGE" "$VK_DOCKER_BRIDGE_CIDR"
+  # dockerd keeps its default network in this database and would bring back a bridge from an older
+  # configuration; nothing runs while dockerd is down, so the network state can start afresh.
+  rm -f "$VK_DOCKER_DIR/root/network/files/local-kv.db"
   start_bg dockerd dockerd \
     -H "unix://$VK_DOCKER_SOCK" \
     --data-root "$VK_DOCKER_DIR/root" \
     --exec-root "$VK_DOCKER_DIR/exec" \
     --pidfile "$VK_DOCKER_DIR/dockerd.pid" \
     --storage-driver overlay2 \
-    --live-restore \
-    --bip "$VK_DOCKER_BRIDGE_CIDR"
+    --bridge "$VK_DOCKER_BRIDGE"
   wait_for "dockerd" 60 docker_cli version || { tail -20 "$VK_LOG_DIR/dockerd.log" >&2; exit 1; }
   log "dockerd up on unix://$VK_DOCKER_SOCK"
 }

@@ -16,6 +16,7 @@ export VK_PID_DIR=$VK_ENV_DIR/pids
 # The VCH: a private dockerd unless DOCKER_HOST already names one.
 export VK_DOCKER_DIR=${VK_DOCKER_DIR:-/var/tmp/vic-kubelet-docker}
 export VK_DOCKER_SOCK=$VK_DOCKER_DIR/docker.sock
+export VK_DOCKER_BRIDGE=${VK_DOCKER_BRIDGE:-vk-br0}
 export VK_DOCKER_BRIDGE_CIDR=${VK_DOCKER_BRIDGE_CIDR:-172.31.254.1/24}
 
 export VK_ETCD_PORT=${VK_ETCD_PORT:-23790}
@@ -73,6 +74,15 @@ wait_for() {
     fi
     sleep 0.2
   done
+}
+
+# ensure_bridge NAME CIDR: a Linux bridge of our own. Docker's default "docker0" is deleted by any
+# other dockerd started with --bridge=none on the same host, so the test engines never use it.
+ensure_bridge() {
+  local name=$1 cidr=$2
+  ip link show "$name" >/dev/null 2>&1 || ip link add "$name" type bridge
+  ip -4 addr show dev "$name" | grep -q "inet ${cidr%/*}/" || ip addr add "$cidr" dev "$name"
+  ip link set "$name" up
 }
 
 docker_cli() { docker -H "${DOCKER_HOST:-unix://$VK_DOCKER_SOCK}" "$@"; }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Prints the environment variables that describe the running test environment, as shell exports.
 source "$(dirname "$0")/lib.sh"
+# The machine's older kubectl clients (kubectl.1.27 ...) live beside its own kubectl.
+versions_dir=$(dirname "$(readlink -f "$(command -v kubectl.1.27 || command -v kubectl || echo /usr/bin/kubectl)")")
 cat <<ENV
+export VK_KUBECTL_VERSIONS_DIR=$versions_dir
 export KUBECONFIG=$VK_KUBECONFIG
 export DOCKER_HOST=${DOCKER_HOST:-unix://$VK_DOCKER_SOCK}
 export VK_ENV_DIR=$VK_ENV_DIR

@@ -1,16 +1,25 @@
 // A private Docker engine for tests that stop and start their VCH, so that the shared engine of the
-// test environment is never disturbed. No bridge and no iptables: it only has to answer the API.
-import { spawn, type ChildProcess } from 'node:child_process';
+// test environment is never disturbed. It gets a bridge of its own: a dockerd with --bridge=none
+// deletes any "docker0" on the host, which would break another engine that used it.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, rmSync } from 'node:fs';
 import Docker from 'dockerode';
-import { eventually, uniqueName } from './env.js';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { eventually, testEnv, uniqueName } from './env.js';
+
+const run = promisify(execFile);
+// Only the VCH-outage test starts one, and it never runs containers: any unused subnet will do.
+const bridgeCidr = '172.31.253.1/24';
 
 export class PrivateDockerd {
   readonly dir: string;
   readonly socket: string;
   #child: ChildProcess | undefined;
   #output = '';
+
+  readonly bridge = 'vk-br-private';
 
   constructor() {
     this.dir = `/var/tmp/${uniqueName('vk-dockerd')}`;
@@ -23,6 +32,10 @@ export class PrivateDockerd {
 
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    await run('bash', [
+      '-c',
+      `source "${join(testEnv.root, 'test/env/lib.sh')}" && ensure_bridge ${this.bridge} ${bridgeCidr}`,
+    ]);
     this.#child = spawn(
       'dockerd',
       [
@@ -34,7 +47,8 @@ export class PrivateDockerd {
         `${this.dir}/exec`,
         '--pidfile',
         `${this.dir}/dockerd.pid`,
-        '--bridge=none',
+        '--bridge',
+        this.bridge,
         '--iptables=false',
         '--ip-masq=false',
         '--storage-driver',
@@ -45,7 +59,9 @@ export class PrivateDockerd {
     this.#child.stdout?.on('data', (d: Buffer) => (this.#output += d.toString()));
     this.#child.stderr?.on('data', (d: Buffer) => (this.#output += d.toString()));
     const client = new Docker({ socketPath: this.socket });
-    await eventually('private dockerd to answer', async () => ((await client.ping()) ? true : undefined), { timeoutMs: 60_000 });
+    await eventually('private dockerd to answer', async () => ((await client.ping()) ? true : undefined), {
+      timeoutMs: 60_000,
+    });
   }
 
   async stop(): Promise<void> {
@@ -63,5 +79,6 @@ export class PrivateDockerd {
   async destroy(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+    await run('ip', ['link', 'del', this.bridge]).catch(() => undefined);
   }
 }

@@ -77,7 +77,12 @@ export async function kubectl(
   args: string[],
   options: { version?: string; input?: string; timeoutMs?: number } = {},
 ): Promise<KubectlResult> {
-  const binary = options.version ? `kubectl.${options.version}` : join(testEnv.binDir, 'kubectl');
+  const binary = options.version
+    ? join(
+        process.env.VK_KUBECTL_VERSIONS_DIR ?? '/usr/lib/google-cloud-sdk/bin',
+        `kubectl.${options.version}`,
+      )
+    : join(testEnv.binDir, 'kubectl');
   try {
     const child = execFileAsync(binary, ['--kubeconfig', testEnv.kubeconfig, ...args], {
       timeout: options.timeoutMs ?? 60_000,

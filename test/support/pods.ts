@@ -8,7 +8,10 @@ export function core(): k8s.CoreV1Api {
 }
 
 /** A pod spec that selects and tolerates the virtual node. */
-export function podOn(nodeName: string, spec: Partial<k8s.V1PodSpec> & Pick<k8s.V1PodSpec, 'containers'>): k8s.V1PodSpec {
+export function podOn(
+  nodeName: string,
+  spec: Partial<k8s.V1PodSpec> & Pick<k8s.V1PodSpec, 'containers'>,
+): k8s.V1PodSpec {
   return {
     nodeSelector: { 'kubernetes.io/hostname': nodeName },
     tolerations: [{ key: 'virtual-kubelet.io/provider', operator: 'Exists' }],
@@ -19,7 +22,13 @@ export function podOn(nodeName: string, spec: Partial<k8s.V1PodSpec> & Pick<k8s.
 
 /** A busybox container running a shell script. */
 export function shell(name: string, script: string, extra: Partial<k8s.V1Container> = {}): k8s.V1Container {
-  return { name, image: testEnv.busyboxImage, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra };
+  return {
+    name,
+    image: testEnv.busyboxImage,
+    imagePullPolicy: 'IfNotPresent',
+    command: ['sh', '-c', script],
+    ...extra,
+  };
 }
 
 export async function createPod(namespace: string, name: string, spec: k8s.V1PodSpec): Promise<k8s.V1Pod> {
@@ -49,5 +58,7 @@ export async function podEvents(namespace: string, name: string): Promise<k8s.Co
 }
 
 export function containerStatus(pod: k8s.V1Pod, name: string): k8s.V1ContainerStatus | undefined {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((c) => c.name === name);
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    (c) => c.name === name,
+  );
 }

@@ -129,7 +129,10 @@ export class VicKubelet {
   async cleanup(): Promise<void> {
     await this.stop('SIGKILL');
     const kc = kubeConfig();
-    await kc.makeApiClient(k8s.CoreV1Api).deleteNode({ name: this.nodeName }).catch(() => undefined);
+    await kc
+      .makeApiClient(k8s.CoreV1Api)
+      .deleteNode({ name: this.nodeName })
+      .catch(() => undefined);
     await kc
       .makeApiClient(k8s.CoordinationV1Api)
       .deleteNamespacedLease({ name: this.nodeName, namespace: 'kube-node-lease' })
@@ -139,13 +142,21 @@ export class VicKubelet {
 }
 
 /** The Docker containers vic-kubelet made for a node, found by label alone. */
-export async function podVmContainers(nodeName: string): Promise<Array<{ id: string; labels: Record<string, string>; state: string }>> {
-  const list = await docker().listContainers({ all: true, filters: { label: [`vic-kubelet.io/node=${nodeName}`] } });
+export async function podVmContainers(
+  nodeName: string,
+): Promise<Array<{ id: string; labels: Record<string, string>; state: string }>> {
+  const list = await docker().listContainers({
+    all: true,
+    filters: { label: [`vic-kubelet.io/node=${nodeName}`] },
+  });
   return list.map((c) => ({ id: c.Id, labels: c.Labels, state: c.State }));
 }
 
 export async function removePodVms(nodeName: string): Promise<void> {
   for (const c of await podVmContainers(nodeName)) {
-    await docker().getContainer(c.id).remove({ force: true }).catch(() => undefined);
+    await docker()
+      .getContainer(c.id)
+      .remove({ force: true })
+      .catch(() => undefined);
   }
 }

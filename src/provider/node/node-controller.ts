@@ -10,7 +10,14 @@ import { callApi } from '../kube/api-errors.js';
 import { mergePatch, strategicMergePatch } from '../kube/patch.js';
 import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
 import { LeaseController } from './lease-controller.js';
-import { nodeAddresses, nodeAllocatable, nodeCapacity, nodeInfo, nodeObject, taintAnnotation } from './node-object.js';
+import {
+  nodeAddresses,
+  nodeAllocatable,
+  nodeCapacity,
+  nodeInfo,
+  nodeObject,
+  taintAnnotation,
+} from './node-object.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
 import type { NodeAllocatable } from '../pods/admission.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
@@ -79,7 +86,11 @@ export class NodeController {
   allocatable(): NodeAllocatable | undefined {
     if (!this.#facts) return undefined;
     const a = nodeAllocatable(nodeCapacity(this.#config, this.#facts), this.#config.reserved);
-    return { milliCpu: parseMilliCpu(a.cpu), memoryBytes: parseQuantity(a.memory), pods: parseQuantity(a.pods) };
+    return {
+      milliCpu: parseMilliCpu(a.cpu),
+      memoryBytes: parseQuantity(a.memory),
+      pods: parseQuantity(a.pods),
+    };
   }
 
   /** The VCH's health as last seen: Ready follows it. */
@@ -118,7 +129,11 @@ export class NodeController {
     const name = this.#config.nodeName;
     const existing = await callApi('read the node', () => this.#core.readNode({ name }));
     // Ours are the taint configured now and the one an earlier run recorded it had set.
-    const ours = new Set([defaultTaintKey, existing.metadata?.annotations?.[taintAnnotation], this.#config.taint?.key]);
+    const ours = new Set([
+      defaultTaintKey,
+      existing.metadata?.annotations?.[taintAnnotation],
+      this.#config.taint?.key,
+    ]);
     const others: V1Taint[] = (existing.spec?.taints ?? []).filter((t) => !ours.has(t.key));
     const patch = {
       metadata: { labels: desired.metadata?.labels, annotations: desired.metadata?.annotations },

@@ -26,7 +26,9 @@ export function apiConfigSources(core: CoreV1Api): ConfigSources {
   return {
     configMap: (namespace, name) =>
       cached(`cm/${namespace}/${name}`, () =>
-        callApi(`read configmap ${namespace}/${name}`, () => core.readNamespacedConfigMap({ name, namespace })),
+        callApi(`read configmap ${namespace}/${name}`, () =>
+          core.readNamespacedConfigMap({ name, namespace }),
+        ),
       ),
     secret: (namespace, name) =>
       cached(`secret/${namespace}/${name}`, () =>

@@ -42,7 +42,12 @@ function fieldValue(path: string, ctx: EnvContext): string {
   }
 }
 
-function resourceValue(container: V1Container, resource: string, divisor: string | undefined, ctx: EnvContext): string {
+function resourceValue(
+  container: V1Container,
+  resource: string,
+  divisor: string | undefined,
+  ctx: EnvContext,
+): string {
   const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
   const list = container.resources?.[kind];
   if (name === 'cpu') {
@@ -51,14 +56,23 @@ function resourceValue(container: V1Container, resource: string, divisor: string
     return String(Math.ceil(milli / div));
   }
   if (name === 'memory' || name === 'ephemeral-storage') {
-    const bytes = list?.[name] ? parseQuantity(list[name]) : kind === 'limits' ? ctx.nodeAllocatable.memoryBytes : 0;
+    const bytes = list?.[name]
+      ? parseQuantity(list[name])
+      : kind === 'limits'
+        ? ctx.nodeAllocatable.memoryBytes
+        : 0;
     const div = divisor ? parseQuantity(divisor) : 1;
     return String(Math.ceil(bytes / div));
   }
   throw new VicError('Invalid', `unsupported resourceFieldRef.resource "${resource}"`);
 }
 
-async function valueOf(env: V1EnvVar, container: V1Container, ctx: EnvContext, known: Map<string, string>): Promise<string | undefined> {
+async function valueOf(
+  env: V1EnvVar,
+  container: V1Container,
+  ctx: EnvContext,
+  known: Map<string, string>,
+): Promise<string | undefined> {
   const namespace = ctx.pod.metadata?.namespace ?? 'default';
   const from = env.valueFrom;
   if (!from) return expandReferences(env.value ?? '', known);
@@ -71,7 +85,11 @@ async function valueOf(env: V1EnvVar, container: V1Container, ctx: EnvContext, k
   if (from.configMapKeyRef) {
     const ref = from.configMapKeyRef;
     const cm = await ctx.sources.configMap(namespace, ref.name ?? '');
-    const value = cm?.data?.[ref.key] ?? (cm?.binaryData?.[ref.key] ? Buffer.from(cm.binaryData[ref.key] ?? '', 'base64').toString() : undefined);
+    const value =
+      cm?.data?.[ref.key] ??
+      (cm?.binaryData?.[ref.key]
+        ? Buffer.from(cm.binaryData[ref.key] ?? '', 'base64').toString()
+        : undefined);
     if (value !== undefined) return value;
     if (ref.optional) return undefined;
     if (!cm) throw missing('configmap', ref.name ?? '');
@@ -107,7 +125,8 @@ export async function containerEnv(container: V1Container, ctx: EnvContext): Pro
     if (source.secretRef) {
       const secret = await ctx.sources.secret(namespace, source.secretRef.name ?? '');
       if (!secret && !source.secretRef.optional) throw missing('secret', source.secretRef.name ?? '');
-      for (const k of Object.keys(secret?.data ?? {})) values.set(prefix + k, decodeSecretValue(secret!, k) ?? '');
+      for (const k of Object.keys(secret?.data ?? {}))
+        values.set(prefix + k, decodeSecretValue(secret!, k) ?? '');
     }
   }
   for (const env of container.env ?? []) {

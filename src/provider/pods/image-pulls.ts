@@ -51,12 +51,25 @@ export class ImagePulls {
     const failed = this.#failures.get(key);
     const now = this.#clock.now();
     if (failed && failed.retryAtMs > now) {
-      return { ok: false, waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}": ${failed.message}` }, retryAfterMs: failed.retryAtMs - now };
+      return {
+        ok: false,
+        waiting: {
+          reason: 'ImagePullBackOff',
+          message: `Back-off pulling image "${image}": ${failed.message}`,
+        },
+        retryAfterMs: failed.retryAtMs - now,
+      };
     }
     const present = await this.#images.inspect(image).catch(() => undefined);
     if (present && container.policy !== 'Always') {
       this.#failures.delete(key);
-      this.#recorder.record(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`, fieldPath);
+      this.#recorder.record(
+        pod,
+        'Normal',
+        'Pulled',
+        `Container image "${image}" already present on machine`,
+        fieldPath,
+      );
       return { ok: true };
     }
     if (container.policy === 'Never') {
@@ -70,7 +83,13 @@ export class ImagePulls {
       const info = await this.#images.ensure(image, { policy: 'Always', credentials });
       this.#failures.delete(key);
       const took = `${((this.#clock.now() - started) / 1000).toFixed(3)}s`;
-      this.#recorder.record(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${info.id})`, fieldPath);
+      this.#recorder.record(
+        pod,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in ${took} (${info.id})`,
+        fieldPath,
+      );
       return { ok: true };
     } catch (err) {
       const code = findVicError(err)?.code;
@@ -84,7 +103,13 @@ export class ImagePulls {
       const failures = (failed?.failures ?? 0) + 1;
       const delayMs = Math.min(initialMs * 2 ** (failures - 1), maxMs);
       this.#failures.set(key, { failures, retryAtMs: this.#clock.now() + delayMs, message });
-      this.#recorder.record(pod, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, fieldPath);
+      this.#recorder.record(
+        pod,
+        'Warning',
+        'Failed',
+        `Failed to pull image "${image}": ${message}`,
+        fieldPath,
+      );
       this.#recorder.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', fieldPath);
       this.#recorder.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, fieldPath);
       return { ok: false, waiting: { reason: 'ErrImagePull', message }, retryAfterMs: delayMs };

@@ -98,7 +98,8 @@ export class PodController {
   /** Every pod key the API server or the VCH knows of. */
   async #resync(): Promise<void> {
     if (!this.#informer.synced) return;
-    for (const pod of this.#informer.list()) this.#queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
+    for (const pod of this.#informer.list())
+      this.#queue.add(`${pod.metadata?.namespace}/${pod.metadata?.name}`);
     try {
       for (const vm of await this.#o.vch.pods.list()) this.#queue.add(`${vm.pod.namespace}/${vm.pod.name}`);
     } catch (err) {
@@ -115,7 +116,9 @@ export class PodController {
     const started = Date.now();
     try {
       const [namespace, name] = key.split('/');
-      const vms = (await this.#o.vch.pods.list()).filter((vm) => vm.pod.namespace === namespace && vm.pod.name === name);
+      const vms = (await this.#o.vch.pods.list()).filter(
+        (vm) => vm.pod.namespace === namespace && vm.pod.name === name,
+      );
       const result = await this.#sync.sync(key, this.#informer.get(key), vms, () => this.#activePods());
       this.#retries.delete(key);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
@@ -127,7 +130,10 @@ export class PodController {
         this.#retries.set(key, backoff);
       }
       const wait = backoff.next();
-      this.#log.warn({ pod: key, err: messageOf(err), code: findVicError(err)?.code, retryInMs: wait }, 'pod sync failed');
+      this.#log.warn(
+        { pod: key, err: messageOf(err), code: findVicError(err)?.code, retryInMs: wait },
+        'pod sync failed',
+      );
       this.#queue.addAfter(key, wait);
       this.#o.observer?.synced(Date.now() - started, findVicError(err)?.code ?? 'Internal');
     }

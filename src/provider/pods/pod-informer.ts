@@ -17,7 +17,13 @@ export class PodInformer {
   #stopped = false;
   #restarting = false;
 
-  constructor(options: { kubeConfig: KubeConfig; core: CoreV1Api; nodeName: string; logger: Logger; onChange: (key: string) => void }) {
+  constructor(options: {
+    kubeConfig: KubeConfig;
+    core: CoreV1Api;
+    nodeName: string;
+    logger: Logger;
+    onChange: (key: string) => void;
+  }) {
     const fieldSelector = `spec.nodeName=${options.nodeName}`;
     this.#log = options.logger.child({ component: 'pod-informer' });
     const list = async () => {
@@ -26,7 +32,14 @@ export class PodInformer {
       this.#backoff.reset();
       return result;
     };
-    this.#watch = new ListWatch<V1Pod>('/api/v1/pods', new Watch(options.kubeConfig), list, false, undefined, fieldSelector);
+    this.#watch = new ListWatch<V1Pod>(
+      '/api/v1/pods',
+      new Watch(options.kubeConfig),
+      list,
+      false,
+      undefined,
+      fieldSelector,
+    );
     const changed = (pod: V1Pod) => options.onChange(podKey(pod));
     this.#watch.on('add', changed);
     this.#watch.on('update', changed);

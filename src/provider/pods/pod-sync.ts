@@ -54,9 +54,14 @@ function fieldPathOf(pod: V1Pod, name: string): string {
  * explicit null removes it.
  */
 function withClearedFields(status: V1PodStatus): Record<string, unknown> {
+  // podIPs and hostIPs merge by IP: a pod VM that got a new IP would end up with both, which the API
+  // server refuses. They are ours alone, so the patch replaces them whole.
+  const replace = <T>(list: T[] | undefined) => (list ? [...list, { $patch: 'replace' }] : undefined);
   return {
     ...status,
     conditions: status.conditions?.map((c) => ({ reason: null, message: null, ...c })),
+    podIPs: replace(status.podIPs),
+    hostIPs: replace(status.hostIPs),
   };
 }
 
@@ -69,7 +74,11 @@ export class PodSync {
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
-    this.#pulls = new ImagePulls({ images: options.images, recorder: options.recorder, clock: options.clock });
+    this.#pulls = new ImagePulls({
+      images: options.images,
+      recorder: options.recorder,
+      clock: options.clock,
+    });
   }
 
   /**
@@ -95,7 +104,9 @@ export class PodSync {
     if (isTerminal(pod)) return {};
     if (vm || pod.status?.startTime) this.#admitted.add(uid);
     if (!this.#admitted.has(uid)) {
-      const others = active().filter((p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''));
+      const others = active().filter(
+        (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
+      );
       const decision = admit(pod, others, this.#o.allocatable());
       if (!decision.admitted) {
         await this.#reject(pod, decision.reason, decision.message);
@@ -202,7 +213,10 @@ export class PodSync {
       o.recorder.record(pod, 'Normal', 'Started', `Started container ${step.name}`, fieldPath);
     } catch (err) {
       const message = messageOf(err);
-      this.#log.warn({ pod: pod.metadata?.name, container: step.name, err: message }, 'container did not start');
+      this.#log.warn(
+        { pod: pod.metadata?.name, container: step.name, err: message },
+        'container did not start',
+      );
       o.recorder.record(pod, 'Warning', 'Failed', `Error: ${message}`, fieldPath);
       waiting.set(step.name, { reason: 'CreateContainerError', message });
       return 10_000;
@@ -211,10 +225,17 @@ export class PodSync {
   }
 
   #container(pod: V1Pod, name: string): V1Container | undefined {
-    return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
+    return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
+      (c) => c.name === name,
+    );
   }
 
-  async #writeStatus(pod: V1Pod, vm: PodVmStatus | undefined, plan: ReturnType<typeof planPod>, waiting: Map<string, Waiting>) {
+  async #writeStatus(
+    pod: V1Pod,
+    vm: PodVmStatus | undefined,
+    plan: ReturnType<typeof planPod>,
+    waiting: Map<string, Waiting>,
+  ) {
     const o = this.#o;
     const status = buildPodStatus({ pod, vm, plan, waiting, hostIP: o.hostIP, now: new Date(o.clock.now()) });
     if (!statusChanged(pod.status, status)) return;
@@ -222,7 +243,10 @@ export class PodSync {
     const namespace = pod.metadata?.namespace ?? '';
     try {
       await callApi(`update status of pod ${namespace}/${name}`, () =>
-        o.core.patchNamespacedPodStatus({ name, namespace, body: { status: withClearedFields(status) } }, strategicMergePatch),
+        o.core.patchNamespacedPodStatus(
+          { name, namespace, body: { status: withClearedFields(status) } },
+          strategicMergePatch,
+        ),
       );
     } catch (err) {
       if (!isNotFound(err)) throw err;
@@ -238,7 +262,11 @@ export class PodSync {
     this.#log.info({ pod: `${namespace}/${name}`, reason }, 'pod rejected at admission');
     await callApi(`reject pod ${namespace}/${name}`, () =>
       o.core.patchNamespacedPodStatus(
-        { name, namespace, body: { status: { phase: 'Failed', reason, message, startTime: new Date(o.clock.now()) } } },
+        {
+          name,
+          namespace,
+          body: { status: { phase: 'Failed', reason, message, startTime: new Date(o.clock.now()) } },
+        },
         strategicMergePatch,
       ),
     ).catch((err: unknown) => {
@@ -254,7 +282,9 @@ export class PodSync {
     const namespace = pod.metadata?.namespace ?? '';
     if (vm) {
       const grace =
-        pod.metadata?.deletionGracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? defaultGraceSeconds;
+        pod.metadata?.deletionGracePeriodSeconds ??
+        pod.spec?.terminationGracePeriodSeconds ??
+        defaultGraceSeconds;
       for (const m of vm.members.filter((m) => m.state === 'running')) {
         o.recorder.record(pod, 'Normal', 'Killing', `Stopping container ${m.name}`, fieldPathOf(pod, m.name));
       }
@@ -265,7 +295,12 @@ export class PodSync {
     this.#admitted.delete(uid);
     try {
       await callApi(`delete pod ${namespace}/${name}`, () =>
-        o.core.deleteNamespacedPod({ name, namespace, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } }),
+        o.core.deleteNamespacedPod({
+          name,
+          namespace,
+          gracePeriodSeconds: 0,
+          body: { gracePeriodSeconds: 0, preconditions: { uid } },
+        }),
       );
       this.#log.info({ pod: `${namespace}/${name}` }, 'pod deleted');
     } catch (err) {

@@ -1,7 +1,15 @@
 // Translates a Pod into the plain pod VM spec that src/vch takes: identity, hostname, containers with
 // their resolved environment, resources in VCH units, pull policy and credentials, restart policy.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import type { ContainerSpec, EnvVar, PodVmSpec, PullPolicy, RegistryCredential, RestartPolicy, Resources } from '../../vch/types.js';
+import type {
+  ContainerSpec,
+  EnvVar,
+  PodVmSpec,
+  PullPolicy,
+  RegistryCredential,
+  RestartPolicy,
+  Resources,
+} from '../../vch/types.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 
 function quantities(list: Record<string, string> | undefined): Resources['limits'] {
@@ -30,7 +38,8 @@ export function containerSpec(c: V1Container, env: EnvVar[]): ContainerSpec {
   }
   const requests = quantities(c.resources?.requests);
   const limits = quantities(c.resources?.limits);
-  if (requests || limits) spec.resources = { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+  if (requests || limits)
+    spec.resources = { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
   return spec;
 }
 
@@ -56,7 +65,8 @@ export function podVmSpec({ pod, nodeName, env, credentials }: PodVmSpecInputs):
     registryCredentials: credentials,
   };
   if (spec?.initContainers?.length) vm.initContainers = spec.initContainers.map(of);
-  if (spec?.terminationGracePeriodSeconds !== undefined) vm.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
+  if (spec?.terminationGracePeriodSeconds !== undefined)
+    vm.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
   if (spec?.shareProcessNamespace) vm.shareProcessNamespace = true;
   if (spec?.dnsConfig) {
     vm.dns = {

@@ -1,0 +1,145 @@
+import test from 'ava';
+import { VicError } from '../shared/errors.js';
+import {
+  containerCreateOptions,
+  expandReferences,
+  podEnvelope,
+  podHostname,
+  resolveCommand,
+  resourceConfig,
+  sandboxCreateOptions,
+} from './container-config.js';
+import { Label } from './labels.js';
+import type { PodVmSpec } from './types.js';
+
+const image = { entrypoint: ['/entry'], cmd: ['default-arg'] };
+
+test('command and args follow Kubernetes: command replaces ENTRYPOINT and drops CMD, args replace CMD', (t) => {
+  const c = { name: 'c', image: 'i' };
+  t.deepEqual(resolveCommand(c, image), { entrypoint: ['/entry'], cmd: ['default-arg'] });
+  t.deepEqual(resolveCommand({ ...c, command: ['/bin/sh'] }, image), { entrypoint: ['/bin/sh'], cmd: [] });
+  t.deepEqual(resolveCommand({ ...c, args: ['x'] }, image), { entrypoint: ['/entry'], cmd: ['x'] });
+  t.deepEqual(resolveCommand({ ...c, command: ['/bin/sh'], args: ['-c', 'true'] }, image), {
+    entrypoint: ['/bin/sh'],
+    cmd: ['-c', 'true'],
+  });
+  t.deepEqual(resolveCommand({ ...c, args: [] }, image), { entrypoint: ['/entry'], cmd: [] });
+});
+
+test('a container with nothing to run is refused with a message naming it', (t) => {
+  const err = t.throws(
+    () => resolveCommand({ name: 'c', image: 'scratch-app' }, { entrypoint: [], cmd: [] }),
+    {
+      instanceOf: VicError,
+    },
+  );
+  t.is(err?.code, 'Invalid');
+  t.regex(err?.message ?? '', /container "c".*no ENTRYPOINT or CMD/);
+});
+
+test('$(VAR) references in command and args expand from the container env, as kubelet does', (t) => {
+  const env = new Map([
+    ['NAME', 'world'],
+    ['EMPTY', ''],
+  ]);
+  t.is(expandReferences('hello $(NAME)', env), 'hello world');
+  t.is(expandReferences('$(EMPTY)x', env), 'x');
+  t.is(expandReferences('$(MISSING)', env), '$(MISSING)');
+  t.is(expandReferences('$$(NAME)', env), '$(NAME)');
+  t.is(expandReferences('cost $5 $', env), 'cost $5 $');
+  t.is(expandReferences('$(NAME', env), '$(NAME');
+  const resolved = resolveCommand(
+    { name: 'c', image: 'i', command: ['echo', '$(NAME)'], env: [{ name: 'NAME', value: 'pod' }] },
+    image,
+  );
+  t.deepEqual(resolved.entrypoint, ['echo', 'pod']);
+});
+
+test('resources become Docker limits: NanoCpus, shares from the request, memory and reservation', (t) => {
+  t.deepEqual(
+    resourceConfig({
+      limits: { nanoCpus: 500_000_000, memoryBytes: 64 * 2 ** 20 },
+      requests: { nanoCpus: 250_000_000, memoryBytes: 32 * 2 ** 20 },
+    }),
+    { NanoCpus: 500_000_000, CpuShares: 256, Memory: 64 * 2 ** 20, MemoryReservation: 32 * 2 ** 20 },
+  );
+  t.deepEqual(resourceConfig({ limits: { nanoCpus: 1000 }, requests: { nanoCpus: 1000 } }), {
+    NanoCpus: 10_000_000,
+    CpuShares: 2,
+  });
+  t.deepEqual(resourceConfig(undefined), {});
+});
+
+const spec: PodVmSpec = {
+  pod: { namespace: 'ns', name: 'web', uid: 'u-1' },
+  nodeName: 'node-a',
+  containers: [
+    {
+      name: 'app',
+      image: 'busybox',
+      command: ['sleep', '3600'],
+      ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP', hostPort: 5353 }],
+      resources: { limits: { nanoCpus: 1e9, memoryBytes: 2 ** 27 } },
+      env: [{ name: 'A', value: '1' }],
+      volumeMounts: [{ source: '/data', containerPath: '/mnt', readOnly: true }],
+    },
+    { name: 'side', image: 'busybox', resources: { limits: { nanoCpus: 5e8, memoryBytes: 2 ** 26 } } },
+  ],
+  terminationGracePeriodSeconds: 7,
+  dns: { nameservers: ['10.0.0.10'], searches: ['ns.svc.cluster.local'] },
+};
+
+test('the sandbox owns hostname, ports and the pod envelope', (t) => {
+  const o = sandboxCreateOptions(spec, { image: 'pause', attempt: 0 });
+  t.is(o.name, 'k8s_POD_web_ns_u-1_0');
+  t.is(o.Hostname, 'web');
+  t.deepEqual(o.ExposedPorts, { '80/tcp': {}, '53/udp': {} });
+  t.deepEqual(o.HostConfig?.PortBindings, { '53/udp': [{ HostPort: '5353' }] });
+  t.is(o.HostConfig?.IpcMode, 'shareable');
+  t.is(o.HostConfig?.NanoCpus, 1.5e9);
+  t.is(o.HostConfig?.Memory, 2 ** 27 + 2 ** 26);
+  t.deepEqual(o.HostConfig?.Dns, ['10.0.0.10']);
+  t.is(o.Labels?.[Label.role], 'sandbox');
+  t.is(o.Labels?.[Label.gracePeriod], '7');
+});
+
+test('a pod container joins the sandbox and carries no hostname or ports', (t) => {
+  const o = containerCreateOptions(spec, spec.containers[0]!, {
+    sandboxId: 'sb',
+    role: 'app',
+    index: 0,
+    attempt: 2,
+    image: { entrypoint: [], cmd: ['sh'] },
+  });
+  t.is(o.name, 'k8s_app_web_ns_u-1_2');
+  t.is(o.HostConfig?.NetworkMode, 'container:sb');
+  t.is(o.HostConfig?.IpcMode, 'container:sb');
+  t.is(o.Hostname, undefined);
+  t.is(o.ExposedPorts, undefined);
+  t.deepEqual(o.Entrypoint, ['sleep', '3600']);
+  t.deepEqual(o.Cmd, []);
+  t.deepEqual(o.Env, ['A=1']);
+  t.is(o.StopTimeout, 7);
+  t.deepEqual(o.HostConfig?.Mounts, [{ Type: 'bind', Source: '/data', Target: '/mnt', ReadOnly: true }]);
+  t.is(o.Labels?.[Label.attempt], '2');
+  t.is(o.Labels?.[Label.containerName], 'app');
+});
+
+test("the envelope is the larger of the app containers' sum and the biggest init container", (t) => {
+  const big = { name: 'init', image: 'i', resources: { limits: { memoryBytes: 2 ** 30 } } };
+  t.deepEqual(podEnvelope(spec).limits, { nanoCpus: 1.5e9, memoryBytes: 2 ** 27 + 2 ** 26 });
+  t.deepEqual(podEnvelope({ ...spec, initContainers: [big] }).limits, {
+    nanoCpus: 1.5e9,
+    memoryBytes: 2 ** 30,
+  });
+  // One app container without a limit: the pod has none.
+  t.deepEqual(
+    podEnvelope({ ...spec, containers: [...spec.containers, { name: 'free', image: 'i' }] }).limits,
+    {},
+  );
+});
+
+test('a pod hostname is cut to 63 characters without a trailing dash', (t) => {
+  t.is(podHostname({ ...spec, pod: { ...spec.pod, name: `${'a'.repeat(62)}-b` } }), 'a'.repeat(62));
+  t.is(podHostname({ ...spec, hostname: 'custom' }), 'custom');
+});

@@ -1,0 +1,226 @@
+// Pure translation of a pod VM spec into Docker create bodies: the sandbox, each pod container
+// joined to the sandbox's namespaces, Kubernetes command/args semantics and resource limits.
+import type Docker from 'dockerode';
+import { VicError } from '../shared/errors.js';
+import { buildLabels, dockerName, SANDBOX_NAME, specHash } from './labels.js';
+import type { ContainerRole, ContainerSpec, EnvVar, PodVmSpec, Resources } from './types.js';
+
+export interface ImageCommand {
+  entrypoint: string[];
+  cmd: string[];
+}
+
+/**
+ * Kubernetes' `$(VAR)` expansion in command and args: a defined variable is replaced, `$$` is a
+ * literal `$`, anything else (an undefined name, an unclosed paren) stays as written.
+ */
+export function expandReferences(input: string, env: ReadonlyMap<string, string>): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (ch !== '$' || i + 1 >= input.length) {
+      out += ch;
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i++;
+    } else if (next === '(') {
+      const close = input.indexOf(')', i + 2);
+      if (close < 0) {
+        out += input.slice(i);
+        break;
+      }
+      const name = input.slice(i + 2, close);
+      const value = env.get(name);
+      out += value ?? `$(${name})`;
+      i = close;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+function envMap(env: readonly EnvVar[] | undefined): Map<string, string> {
+  // Later entries win, as in a Kubernetes container's env list.
+  return new Map((env ?? []).map((e) => [e.name, e.value]));
+}
+
+/**
+ * What the container runs, as Kubernetes defines it: `command` replaces ENTRYPOINT and drops the
+ * image CMD; `args` replaces CMD; either alone keeps the other part of the image.
+ */
+export function resolveCommand(container: ContainerSpec, image: ImageCommand): ImageCommand {
+  const env = envMap(container.env);
+  const expand = (list: string[]): string[] => list.map((s) => expandReferences(s, env));
+  const entrypoint = container.command !== undefined ? expand(container.command) : image.entrypoint;
+  const cmd =
+    container.args !== undefined ? expand(container.args) : container.command !== undefined ? [] : image.cmd;
+  if (entrypoint.length === 0 && cmd.length === 0) {
+    throw new VicError(
+      'Invalid',
+      `container "${container.name}": image "${container.image}" has no ENTRYPOINT or CMD and the container sets no command`,
+      { details: { container: container.name } },
+    );
+  }
+  return { entrypoint, cmd };
+}
+
+// Docker refuses less than 0.01 CPU (NanoCpus); a smaller limit still means "almost nothing".
+const MIN_NANO_CPUS = 10_000_000;
+// dockershim's conversion: 1 CPU = 1024 shares, never below 2.
+const MIN_SHARES = 2;
+
+export function resourceConfig(resources: Resources | undefined): Docker.HostConfig {
+  const host: Docker.HostConfig = {};
+  const limits = resources?.limits;
+  const requests = resources?.requests;
+  if (limits?.nanoCpus !== undefined && limits.nanoCpus > 0) {
+    host.NanoCpus = Math.max(MIN_NANO_CPUS, Math.round(limits.nanoCpus));
+  }
+  if (requests?.nanoCpus !== undefined && requests.nanoCpus > 0) {
+    host.CpuShares = Math.max(MIN_SHARES, Math.floor((requests.nanoCpus * 1024) / 1e9));
+  }
+  if (limits?.memoryBytes !== undefined && limits.memoryBytes > 0)
+    host.Memory = Math.round(limits.memoryBytes);
+  if (requests?.memoryBytes !== undefined && requests.memoryBytes > 0) {
+    host.MemoryReservation = Math.round(requests.memoryBytes);
+  }
+  return host;
+}
+
+/**
+ * The pod's envelope, as Kubernetes computes a pod's effective limit: the larger of the sum over app
+ * containers and the largest init container; only when every app container has a limit.
+ */
+export function podEnvelope(spec: PodVmSpec): Resources {
+  const envelope = (pick: (c: ContainerSpec) => number | undefined): number | undefined => {
+    let total = 0;
+    for (const c of spec.containers) {
+      const v = pick(c);
+      if (v === undefined || v <= 0) return undefined;
+      total += v;
+    }
+    if (spec.containers.length === 0) return undefined;
+    for (const c of spec.initContainers ?? []) total = Math.max(total, pick(c) ?? 0);
+    return total;
+  };
+  const limits: { nanoCpus?: number; memoryBytes?: number } = {};
+  const cpu = envelope((c) => c.resources?.limits?.nanoCpus);
+  const memory = envelope((c) => c.resources?.limits?.memoryBytes);
+  if (cpu !== undefined) limits.nanoCpus = cpu;
+  if (memory !== undefined) limits.memoryBytes = memory;
+  return { limits };
+}
+
+/** A pod's hostname as kubelet makes it: at most 63 characters, no trailing dash or dot. */
+export function podHostname(spec: PodVmSpec): string {
+  return (spec.hostname ?? spec.pod.name).slice(0, 63).replace(/[-.]+$/, '');
+}
+
+export interface SandboxOptions {
+  image: string;
+  attempt: number;
+}
+
+export function sandboxCreateOptions(
+  spec: PodVmSpec,
+  options: SandboxOptions,
+): Docker.ContainerCreateOptions {
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
+  // Ports live on the sandbox: Docker refuses ExposedPorts on a container that joins another's network.
+  for (const c of spec.containers) {
+    for (const p of c.ports ?? []) {
+      const key = `${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`;
+      exposed[key] = {};
+      if (p.hostPort !== undefined && p.hostPort > 0) {
+        (bindings[key] ??= []).push({
+          HostPort: String(p.hostPort),
+          ...(p.hostIP ? { HostIp: p.hostIP } : {}),
+        });
+      }
+    }
+  }
+  const grace = spec.terminationGracePeriodSeconds;
+  return {
+    name: dockerName(spec.pod, SANDBOX_NAME, options.attempt),
+    Image: options.image,
+    Hostname: podHostname(spec),
+    Labels: buildLabels({
+      nodeName: spec.nodeName,
+      pod: spec.pod,
+      containerName: SANDBOX_NAME,
+      role: 'sandbox',
+      attempt: options.attempt,
+      index: 0,
+      ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
+    }),
+    ExposedPorts: exposed,
+    HostConfig: {
+      ...resourceConfig(podEnvelope(spec)),
+      PortBindings: bindings,
+      // Other containers can only join an IPC namespace that was made shareable.
+      IpcMode: 'shareable',
+      RestartPolicy: { Name: 'no' },
+      ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
+      ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
+      ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
+    },
+  };
+}
+
+export interface MemberOptions {
+  sandboxId: string;
+  role: Exclude<ContainerRole, 'sandbox'>;
+  index: number;
+  attempt: number;
+  image: ImageCommand;
+}
+
+export function containerCreateOptions(
+  spec: PodVmSpec,
+  container: ContainerSpec,
+  options: MemberOptions,
+): Docker.ContainerCreateOptions {
+  const { entrypoint, cmd } = resolveCommand(container, options.image);
+  const joined = `container:${options.sandboxId}`;
+  const grace = spec.terminationGracePeriodSeconds;
+  return {
+    name: dockerName(spec.pod, container.name, options.attempt),
+    Image: container.image,
+    // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
+    Entrypoint: entrypoint,
+    Cmd: cmd,
+    Env: (container.env ?? []).map((e) => `${e.name}=${e.value}`),
+    ...(container.workingDir ? { WorkingDir: container.workingDir } : {}),
+    Tty: container.tty ?? false,
+    OpenStdin: container.stdin ?? false,
+    StdinOnce: container.stdinOnce ?? false,
+    ...(grace !== undefined ? { StopTimeout: grace } : {}),
+    Labels: buildLabels({
+      nodeName: spec.nodeName,
+      pod: spec.pod,
+      containerName: container.name,
+      role: options.role,
+      attempt: options.attempt,
+      index: options.index,
+      specHash: specHash(container),
+    }),
+    HostConfig: {
+      ...resourceConfig(container.resources),
+      NetworkMode: joined,
+      IpcMode: joined,
+      ...(spec.shareProcessNamespace ? { PidMode: joined } : {}),
+      RestartPolicy: { Name: 'no' },
+      Mounts: (container.volumeMounts ?? []).map((m) => ({
+        Type: m.source.startsWith('/') ? ('bind' as const) : ('volume' as const),
+        Source: m.source,
+        Target: m.containerPath,
+        ReadOnly: m.readOnly ?? false,
+      })),
+    },
+  };
+}

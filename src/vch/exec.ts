@@ -1,0 +1,288 @@
+// Exec and attach over a hijacked Docker connection, behind the neutral "attach IO" shape the API
+// layer hands down: stdin (half-closed at its end), stdout, stderr, TTY, resize, and the exit code.
+import type { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+import { VicError } from '../shared/errors.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { call, dial, type VchClient } from './client.js';
+import { Demuxer } from './demux.js';
+import { getPodVm } from './list.js';
+import type { PodVmMember, TerminalSize } from './types.js';
+
+export interface AttachIO {
+  stdin?: Readable;
+  /** Written to, never ended: the caller closes its streams once the promise settles. */
+  stdout?: Writable;
+  stderr?: Writable;
+  tty: boolean;
+  /** Terminal sizes as they change: an async iterable, or an emitter of 'resize' events. */
+  resize?: AsyncIterable<TerminalSize> | EventEmitter;
+  /** Ends the session from the caller's side (the client went away). */
+  signal?: AbortSignal;
+}
+
+export interface SessionResult {
+  /** The process's exit code; undefined for an attach whose container still runs. */
+  exitCode: number | undefined;
+}
+
+export interface ExecTarget {
+  uid: string;
+  containerName: string;
+}
+
+const RESIZE_ATTEMPTS = 5;
+
+export class Sessions {
+  readonly #client: VchClient;
+  readonly #nodeName: string;
+  readonly #log: Logger;
+
+  constructor(client: VchClient, nodeName: string, logger: Logger = silentLogger) {
+    this.#client = client;
+    this.#nodeName = nodeName;
+    this.#log = logger.child({ component: 'vch.exec' });
+  }
+
+  async exec(target: ExecTarget, command: string[], io: AttachIO): Promise<{ exitCode: number }> {
+    if (command.length === 0) throw new VicError('Invalid', 'exec needs a command');
+    // Listen before the first await: a size sent while the exec is being set up must not be lost.
+    const sizes = new SizeFollower(io.resize, this.#log);
+    try {
+      return await this.#exec(target, command, io, sizes);
+    } finally {
+      sizes.stop();
+    }
+  }
+
+  async #exec(
+    target: ExecTarget,
+    command: string[],
+    io: AttachIO,
+    sizes: SizeFollower,
+  ): Promise<{ exitCode: number }> {
+    const member = await this.#running(target);
+    const container = this.#client.docker.getContainer(member.id);
+    const exec = await call(this.#client, `exec in container ${member.dockerName}`, () =>
+      container.exec({
+        Cmd: command,
+        AttachStdin: io.stdin !== undefined,
+        AttachStdout: io.stdout !== undefined,
+        // With a TTY there is one output stream; Docker sends stderr into it.
+        AttachStderr: io.stderr !== undefined && !io.tty,
+        Tty: io.tty,
+      }),
+    );
+    const socket = await dial<Socket>(this.#client, `start exec in container ${member.dockerName}`, {
+      path: `/exec/${exec.id}/start`,
+      method: 'POST',
+      options: { Detach: false, Tty: io.tty },
+      hijack: true,
+      openStdin: io.stdin !== undefined,
+      isStream: true,
+      statusCodes: {
+        200: true,
+        101: true,
+        404: 'no such exec',
+        409: 'container stopped/paused',
+        500: 'server error',
+      },
+    });
+    sizes.start((size) => exec.resize({ h: size.height, w: size.width }));
+    await this.#session(socket, io.tty, io, true);
+    // The output ends a moment before Docker records the exit code.
+    for (let i = 0; ; i++) {
+      const state = await call(this.#client, `inspect exec ${exec.id}`, () => exec.inspect());
+      if (!state.Running || i >= 50) return { exitCode: state.ExitCode ?? -1 };
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Attaches to the container's own process, as `kubectl attach`. */
+  async attach(target: ExecTarget, io: AttachIO): Promise<SessionResult> {
+    const sizes = new SizeFollower(io.resize, this.#log);
+    try {
+      return await this.#attach(target, io, sizes);
+    } finally {
+      sizes.stop();
+    }
+  }
+
+  async #attach(target: ExecTarget, io: AttachIO, sizes: SizeFollower): Promise<SessionResult> {
+    const member = await this.#running(target);
+    const container = this.#client.docker.getContainer(member.id);
+    const info = await call(this.#client, `inspect container ${member.dockerName}`, () =>
+      container.inspect(),
+    );
+    if (io.stdin && !info.Config.OpenStdin) {
+      throw new VicError(
+        'Invalid',
+        `stdin is not enabled for container "${target.containerName}"; set stdin: true`,
+      );
+    }
+    const socket = await dial<Socket>(this.#client, `attach to container ${member.dockerName}`, {
+      path: `/containers/${member.id}/attach?`,
+      method: 'POST',
+      options: {
+        stream: true,
+        stdin: io.stdin !== undefined,
+        stdout: io.stdout !== undefined,
+        stderr: io.stderr !== undefined,
+      },
+      hijack: true,
+      openStdin: io.stdin !== undefined,
+      isStream: true,
+      statusCodes: {
+        200: true,
+        101: true,
+        400: 'bad parameter',
+        404: 'no such container',
+        500: 'server error',
+      },
+    });
+    // The container decides whether its output is raw (TTY) or multiplexed, not the request.
+    sizes.start((size) => container.resize({ h: size.height, w: size.width }));
+    await this.#session(socket, info.Config.Tty, io, false);
+    const after = await call(this.#client, `inspect container ${member.dockerName}`, () =>
+      container.inspect(),
+    );
+    return { exitCode: after.State.Running ? undefined : after.State.ExitCode };
+  }
+
+  async #running(target: ExecTarget): Promise<PodVmMember> {
+    const vm = await getPodVm(this.#client, this.#nodeName, target.uid);
+    const member = (vm?.members ?? [])
+      .filter((m) => m.name === target.containerName)
+      .sort((a, b) => b.attempt - a.attempt)[0];
+    if (!member)
+      throw new VicError('NotFound', `container "${target.containerName}" in pod ${target.uid} not found`);
+    if (member.state !== 'running') {
+      throw new VicError(
+        'Conflict',
+        `container "${target.containerName}" in pod ${target.uid} is not running`,
+      );
+    }
+    return member;
+  }
+
+  /** Runs the byte streams of one hijacked connection until the far side ends it or the caller aborts. */
+  #session(socket: Socket, rawOutput: boolean, io: AttachIO, eofAsEot: boolean): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const finish = (err?: Error): void => {
+        if (settled) return;
+        settled = true;
+        io.signal?.removeEventListener('abort', onAbort);
+        if (io.stdin) io.stdin.unpipe(socket);
+        socket.destroy();
+        if (err) reject(err);
+        else resolve();
+      };
+      const onAbort = (): void => finish(new VicError('Canceled', 'the session was closed by the client'));
+      if (io.signal?.aborted) return onAbort();
+      io.signal?.addEventListener('abort', onAbort, { once: true });
+
+      if (rawOutput) {
+        if (io.stdout) socket.pipe(io.stdout, { end: false });
+        else socket.resume();
+        // Piped data is handed to stdout as it arrives: at the end of the socket, all of it was.
+        socket.on('end', () => finish());
+        socket.on('close', () => finish());
+      } else {
+        const demuxer = new Demuxer(io.stdout, io.stderr);
+        socket.pipe(demuxer);
+        // The demuxer may still wait for a slow stdout when the socket ends: done is when it is.
+        demuxer.on('finish', () => finish());
+        socket.on('close', () => {
+          if (!demuxer.writableEnded) demuxer.end();
+        });
+      }
+      socket.on('error', (err) => this.#log.debug({ err: err.message }, 'session socket error'));
+      if (io.stdin) {
+        const stdin = io.stdin;
+        if (rawOutput && eofAsEot) {
+          // On a TTY, Docker takes a half-close as a detach: it closes the output and leaves the
+          // process running. A terminal's end of input is ^D, so that is what the process gets.
+          stdin.pipe(socket, { end: false });
+          stdin.on('end', () => {
+            if (!socket.destroyed) socket.write(EOT);
+          });
+        } else {
+          // A half-close: Docker passes it on as end of file on an exec's stdin, and on an attach
+          // closes the container's stdin when it is StdinOnce, else detaches, as kubelet does.
+          stdin.pipe(socket, { end: true });
+        }
+        stdin.on('error', () => socket.end());
+      }
+    });
+  }
+}
+
+const EOT = Buffer.from([0x04]);
+
+/**
+ * Terminal sizes from the caller, listened to from the start of a session and applied, in order,
+ * once the session can take them. Only the newest pending size matters.
+ */
+class SizeFollower {
+  readonly #log: Logger;
+  #apply: ((size: TerminalSize) => Promise<unknown>) | undefined;
+  #pending: TerminalSize | undefined;
+  #chain = Promise.resolve();
+  #stopped = false;
+  #unsubscribe: () => void = () => undefined;
+
+  constructor(source: AttachIO['resize'], log: Logger) {
+    this.#log = log;
+    if (!source) return;
+    const onSize = (size: TerminalSize): void => this.#offer(size);
+    if (Symbol.asyncIterator in source) {
+      void (async () => {
+        for await (const size of source) {
+          if (this.#stopped) break;
+          onSize(size);
+        }
+      })().catch((err: unknown) => this.#log.debug({ err: String(err) }, 'resize source failed'));
+    } else {
+      source.on('resize', onSize);
+      this.#unsubscribe = () => source.off('resize', onSize);
+    }
+  }
+
+  /** From now on sizes are applied; a size that came before is applied at once. */
+  start(apply: (size: TerminalSize) => Promise<unknown>): void {
+    this.#apply = apply;
+    const pending = this.#pending;
+    this.#pending = undefined;
+    if (pending) this.#offer(pending);
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe();
+  }
+
+  #offer(size: TerminalSize): void {
+    if (this.#stopped || !(size.width > 0 && size.height > 0)) return;
+    if (!this.#apply) {
+      this.#pending = size;
+      return;
+    }
+    const apply = this.#apply;
+    this.#chain = this.#chain.then(() => this.#applyWithRetry(apply, size));
+  }
+
+  // As docker's CLI: the first resize can race the process start, so it is tried a few times.
+  async #applyWithRetry(apply: (size: TerminalSize) => Promise<unknown>, size: TerminalSize): Promise<void> {
+    for (let i = 1; i <= RESIZE_ATTEMPTS && !this.#stopped; i++) {
+      try {
+        await apply(size);
+        return;
+      } catch (err) {
+        if (i === RESIZE_ATTEMPTS) this.#log.debug({ err: (err as Error).message }, 'resize failed');
+        else await new Promise((resolve) => setTimeout(resolve, 10 * i));
+      }
+    }
+  }
+}

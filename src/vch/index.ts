@@ -1,0 +1,210 @@
+// The VCH as the provider sees it: one facade, a handful of small role interfaces, plain data in and out.
+import type { Duplex, Readable } from 'node:stream';
+import type { Clock } from '../shared/clock.js';
+import { silentLogger, type Logger } from '../shared/logger.js';
+import { createClient, type TlsOptions, type VchClient } from './client.js';
+import { Sessions, type AttachIO, type ExecTarget, type SessionResult } from './exec.js';
+import { EventWatcher, type EventWatcherOptions } from './events.js';
+import { hostFacts, hostHealth, type HostFacts, type HostHealth } from './host.js';
+import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
+import { getPodVm, latestMembers } from './list.js';
+import { Logs, type LogOptions, type LogTarget } from './logs.js';
+import { PodVms } from './pod-vm.js';
+import { PortForwarder, type PortForwardOptions } from './port-forward.js';
+import { StatsCollector, type ContainerStats } from './stats.js';
+import { StatusReader } from './status.js';
+import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
+
+export type * from './types.js';
+export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
+export type { VchEvent } from './events.js';
+export type { HostFacts, HostHealth } from './host.js';
+export type { ImageInfo, EnsureImageOptions } from './images.js';
+export type { LogOptions, LogTarget } from './logs.js';
+export type { ContainerStats } from './stats.js';
+export type { TlsOptions } from './client.js';
+export { DEFAULT_SANDBOX_IMAGE } from './pod-vm.js';
+export { LABEL_PREFIX, Label } from './labels.js';
+
+/** Creating, running and removing pod VMs; every method is safe to repeat. */
+export interface PodVmLifecycle {
+  list(): Promise<PodVm[]>;
+  get(uid: string): Promise<PodVm | undefined>;
+  status(uid: string): Promise<PodVmStatus | undefined>;
+  create(spec: PodVmSpec): Promise<PodVm>;
+  ensureSandbox(spec: PodVmSpec): Promise<PodVmMember>;
+  createContainer(spec: PodVmSpec, name: string, attempt?: number): Promise<PodVmMember>;
+  start(uid: string): Promise<void>;
+  startContainer(id: string): Promise<void>;
+  waitContainer(id: string, signal?: AbortSignal): Promise<{ exitCode: number }>;
+  stop(uid: string, gracePeriodSeconds?: number): Promise<void>;
+  stopContainer(id: string, gracePeriodSeconds: number): Promise<void>;
+  remove(uid: string): Promise<void>;
+  removeContainer(id: string): Promise<void>;
+}
+
+/** The streaming requests of the kubelet API. */
+export interface PodVmStreams {
+  logs(target: LogTarget, options?: LogOptions): Promise<Readable>;
+  exec(target: ExecTarget, command: string[], io: AttachIO): Promise<{ exitCode: number }>;
+  attach(target: ExecTarget, io: AttachIO): Promise<SessionResult>;
+  portForward(uid: string, port: number): Promise<Duplex>;
+}
+
+export interface VchHost {
+  facts(): Promise<HostFacts>;
+  health(timeoutMs?: number): Promise<HostHealth>;
+}
+
+export interface VchImages {
+  ensure(image: string, options?: EnsureImageOptions): Promise<ImageInfo>;
+  inspect(image: string): Promise<ImageInfo | undefined>;
+}
+
+export interface PodStats {
+  pod: PodIdentity;
+  containers: { name: string; stats: ContainerStats }[];
+}
+
+export interface VchStats {
+  pod(uid: string): Promise<PodStats | undefined>;
+}
+
+export type WatchOptions = Omit<EventWatcherOptions, 'nodeName' | 'clock' | 'logger'>;
+
+export interface VchOptions {
+  /** DOCKER_HOST-style: unix:///path, tcp://host:port, https://host:port. */
+  endpoint: string;
+  tls?: TlsOptions;
+  apiVersion?: string;
+  nodeName: string;
+  /** The image of every pod VM's sandbox; `vic-test/pause:latest` is only the tests' default. */
+  sandboxImage?: string;
+  portForward?: PortForwardOptions;
+  pullTimeoutMs?: number;
+  statsIdleMs?: number;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export class Vch {
+  readonly client: VchClient;
+  readonly nodeName: string;
+  readonly pods: PodVmLifecycle;
+  readonly streams: PodVmStreams;
+  readonly host: VchHost;
+  readonly images: VchImages;
+  readonly stats: VchStats;
+  readonly #collector: StatsCollector;
+  readonly #watchers = new Set<EventWatcher>();
+  readonly #clock: Clock | undefined;
+  readonly #logger: Logger;
+
+  constructor(options: VchOptions) {
+    this.#logger = options.logger ?? silentLogger;
+    this.#clock = options.clock;
+    this.client = createClient({
+      endpoint: options.endpoint,
+      logger: this.#logger,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.apiVersion ? { apiVersion: options.apiVersion } : {}),
+    });
+    this.nodeName = options.nodeName;
+    const images = new Images(
+      this.client,
+      options.pullTimeoutMs ? { pullTimeoutMs: options.pullTimeoutMs } : {},
+    );
+    const podVms = new PodVms(this.client, images, {
+      nodeName: options.nodeName,
+      logger: this.#logger,
+      ...(options.sandboxImage ? { sandboxImage: options.sandboxImage } : {}),
+    });
+    const statusReader = new StatusReader(this.client, options.nodeName);
+    const logs = new Logs(this.client, options.nodeName);
+    const sessions = new Sessions(this.client, options.nodeName, this.#logger);
+    const forwarder = new PortForwarder(this.client, options.nodeName, sessions, options.portForward);
+    this.#collector = new StatsCollector(this.client, {
+      logger: this.#logger,
+      ...(options.statsIdleMs ? { idleMs: options.statsIdleMs } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+
+    this.images = images;
+    this.pods = {
+      list: () => podVms.list(),
+      get: (uid) => podVms.get(uid),
+      status: (uid) => statusReader.podVmStatus(uid),
+      create: (spec) => podVms.create(spec),
+      ensureSandbox: (spec) => podVms.ensureSandbox(spec),
+      createContainer: (spec, name, attempt) => podVms.createContainer(spec, name, attempt),
+      start: (uid) => podVms.start(uid),
+      startContainer: (id) => podVms.startContainer(id),
+      waitContainer: (id, signal) => podVms.waitContainer(id, signal),
+      stop: (uid, grace) => podVms.stop(uid, grace),
+      stopContainer: (id, grace) => podVms.stopContainer(id, grace),
+      remove: (uid) => podVms.remove(uid),
+      removeContainer: (id) => podVms.removeContainer(id),
+    };
+    this.streams = {
+      logs: (target, opts) => logs.read(target, opts),
+      exec: (target, command, io) => sessions.exec(target, command, io),
+      attach: (target, io) => sessions.attach(target, io),
+      portForward: (uid, port) => forwarder.connect(uid, port),
+    };
+    this.host = {
+      facts: () => hostFacts(this.client),
+      health: (timeoutMs) => hostHealth(this.client, timeoutMs),
+    };
+    this.stats = { pod: (uid) => this.#podStats(uid) };
+  }
+
+  /**
+   * Starts the one event subscription of this node. The stats collector follows along: containers
+   * are tracked when they start and forgotten when they die.
+   */
+  watch(options: WatchOptions): { stop(): void } {
+    const watcher = new EventWatcher(this.client, {
+      ...options,
+      nodeName: this.nodeName,
+      logger: this.#logger,
+      ...(this.#clock ? { clock: this.#clock } : {}),
+      onEvent: (event) => {
+        if (event.action === 'start' && event.role !== 'sandbox') this.#collector.track(event.containerId);
+        if (event.action === 'die' || event.action === 'destroy') this.#collector.forget(event.containerId);
+        options.onEvent(event);
+      },
+    });
+    this.#watchers.add(watcher);
+    watcher.start();
+    return {
+      stop: () => {
+        watcher.stop();
+        this.#watchers.delete(watcher);
+      },
+    };
+  }
+
+  /** Stops every subscription this facade holds (events, stats). */
+  close(): void {
+    for (const w of this.#watchers) w.stop();
+    this.#watchers.clear();
+    this.#collector.close();
+  }
+
+  async #podStats(uid: string): Promise<PodStats | undefined> {
+    const vm = await getPodVm(this.client, this.nodeName, uid);
+    if (!vm) return undefined;
+    const running = latestMembers(vm).filter((m) => m.state === 'running');
+    const samples = await Promise.all(
+      running.map(async (m) => ({ name: m.name, stats: await this.#collector.get(m.id) })),
+    );
+    return {
+      pod: vm.pod,
+      containers: samples.filter((s): s is { name: string; stats: ContainerStats } => s.stats !== undefined),
+    };
+  }
+}
+
+export function createVch(options: VchOptions): Vch {
+  return new Vch(options);
+}

@@ -1,0 +1,126 @@
+// The label scheme of pod VMs: every Docker object vic-kubelet creates carries enough labels to
+// rebuild the pod VM (node, pod identity, container, role, attempt, order, spec hash) after a restart.
+import { createHash } from 'node:crypto';
+import type { ContainerRole, ContainerSpec, PodIdentity } from './types.js';
+
+export const LABEL_PREFIX = 'vic-kubelet.io/';
+
+export const Label = {
+  managed: `${LABEL_PREFIX}managed`,
+  node: `${LABEL_PREFIX}node`,
+  podNamespace: `${LABEL_PREFIX}pod-namespace`,
+  podName: `${LABEL_PREFIX}pod-name`,
+  podUid: `${LABEL_PREFIX}pod-uid`,
+  containerName: `${LABEL_PREFIX}container-name`,
+  role: `${LABEL_PREFIX}role`,
+  attempt: `${LABEL_PREFIX}attempt`,
+  // The position among init or app containers: init containers must run in spec order.
+  index: `${LABEL_PREFIX}index`,
+  specHash: `${LABEL_PREFIX}spec-hash`,
+  // On the sandbox: a stop after a restart of vic-kubelet still honours the pod's grace period.
+  gracePeriod: `${LABEL_PREFIX}termination-grace-period`,
+} as const;
+
+/** The name the sandbox carries in labels and Docker names; Kubernetes container names are lowercase. */
+export const SANDBOX_NAME = 'POD';
+
+export interface MemberLabels {
+  nodeName: string;
+  pod: PodIdentity;
+  containerName: string;
+  role: ContainerRole;
+  attempt: number;
+  index: number;
+  specHash?: string;
+  terminationGracePeriodSeconds?: number;
+}
+
+export function buildLabels(m: MemberLabels): Record<string, string> {
+  const labels: Record<string, string> = {
+    [Label.managed]: 'true',
+    [Label.node]: m.nodeName,
+    [Label.podNamespace]: m.pod.namespace,
+    [Label.podName]: m.pod.name,
+    [Label.podUid]: m.pod.uid,
+    [Label.containerName]: m.containerName,
+    [Label.role]: m.role,
+    [Label.attempt]: String(m.attempt),
+    [Label.index]: String(m.index),
+  };
+  if (m.specHash !== undefined) labels[Label.specHash] = m.specHash;
+  if (m.terminationGracePeriodSeconds !== undefined) {
+    labels[Label.gracePeriod] = String(m.terminationGracePeriodSeconds);
+  }
+  return labels;
+}
+
+const roles: readonly string[] = ['sandbox', 'init', 'app'] satisfies ContainerRole[];
+
+function nonNegativeInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,9}$/.test(value)) return undefined;
+  return Number(value);
+}
+
+/** Reads labels back; undefined when they are not a complete set written by vic-kubelet. */
+export function parseLabels(labels: Record<string, string> | undefined | null): MemberLabels | undefined {
+  if (!labels || labels[Label.managed] !== 'true') return undefined;
+  const nodeName = labels[Label.node];
+  const namespace = labels[Label.podNamespace];
+  const name = labels[Label.podName];
+  const uid = labels[Label.podUid];
+  const containerName = labels[Label.containerName];
+  const role = labels[Label.role];
+  const attempt = nonNegativeInt(labels[Label.attempt]);
+  const index = nonNegativeInt(labels[Label.index]);
+  if (!nodeName || !namespace || !name || !uid || !containerName || !role || !roles.includes(role)) {
+    return undefined;
+  }
+  if (attempt === undefined || index === undefined) return undefined;
+  const parsed: MemberLabels = {
+    nodeName,
+    pod: { namespace, name, uid },
+    containerName,
+    role: role as ContainerRole,
+    attempt,
+    index,
+  };
+  const specHash = labels[Label.specHash];
+  if (specHash) parsed.specHash = specHash;
+  const grace = nonNegativeInt(labels[Label.gracePeriod]);
+  if (grace !== undefined) parsed.terminationGracePeriodSeconds = grace;
+  return parsed;
+}
+
+/** Docker label filters (`key=value`) that select every object of a node, or of one pod on it. */
+export function nodeFilter(nodeName: string): string[] {
+  return [`${Label.managed}=true`, `${Label.node}=${nodeName}`];
+}
+
+export function podFilter(nodeName: string, uid: string): string[] {
+  return [...nodeFilter(nodeName), `${Label.podUid}=${uid}`];
+}
+
+/**
+ * The deterministic Docker name, as dockershim named them: Docker's name uniqueness then makes a
+ * repeated create fail with 409 instead of making a duplicate. The full UID keeps a pod that is
+ * deleted and recreated under the same name apart from its predecessor.
+ */
+export function dockerName(pod: PodIdentity, containerName: string, attempt: number): string {
+  return `k8s_${containerName}_${pod.name}_${pod.namespace}_${pod.uid}_${attempt}`;
+}
+
+/** A short, stable hash of a container spec: lets the provider see that a running container is stale. */
+export function specHash(spec: ContainerSpec): string {
+  return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16);
+}
+
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,105 @@
+// Pod VMs as the VCH knows them, rebuilt from container labels alone: one list call, grouped by pod UID.
+import type Docker from 'dockerode';
+import { call, type VchClient } from './client.js';
+import { nodeFilter, parseLabels, podFilter } from './labels.js';
+import type { PodVm, PodVmMember } from './types.js';
+
+export interface MemberSource {
+  id: string;
+  name: string;
+  image: string;
+  state: string;
+  createdAt: Date;
+  labels: Record<string, string> | undefined;
+}
+
+export function sourceFromSummary(info: Docker.ContainerInfo): MemberSource {
+  return {
+    id: info.Id,
+    name: (info.Names[0] ?? '').replace(/^\//, ''),
+    image: info.Image,
+    state: info.State,
+    createdAt: new Date(info.Created * 1000),
+    labels: info.Labels,
+  };
+}
+
+export function sourceFromInspect(info: Docker.ContainerInspectInfo): MemberSource {
+  return {
+    id: info.Id,
+    name: info.Name.replace(/^\//, ''),
+    image: info.Config.Image,
+    state: info.State.Status,
+    createdAt: new Date(info.Created),
+    labels: info.Config.Labels,
+  };
+}
+
+/** Groups containers into pod VMs; containers without a complete label set are not ours and are skipped. */
+export function groupPodVms(sources: readonly MemberSource[]): PodVm[] {
+  const byUid = new Map<string, PodVm>();
+  for (const src of sources) {
+    const labels = parseLabels(src.labels);
+    if (!labels) continue;
+    let vm = byUid.get(labels.pod.uid);
+    if (!vm) {
+      vm = { pod: labels.pod, nodeName: labels.nodeName, members: [] };
+      byUid.set(labels.pod.uid, vm);
+    }
+    const member: PodVmMember = {
+      id: src.id,
+      dockerName: src.name,
+      name: labels.containerName,
+      role: labels.role,
+      attempt: labels.attempt,
+      index: labels.index,
+      image: src.image,
+      state: src.state,
+      createdAt: src.createdAt,
+      ...(labels.specHash !== undefined ? { specHash: labels.specHash } : {}),
+    };
+    if (labels.role === 'sandbox') {
+      // After a sandbox was replaced, the newest attempt is the pod VM's sandbox.
+      if (!vm.sandbox || vm.sandbox.attempt < member.attempt) {
+        vm.sandbox = member;
+        if (labels.terminationGracePeriodSeconds !== undefined) {
+          vm.terminationGracePeriodSeconds = labels.terminationGracePeriodSeconds;
+        }
+      }
+    } else {
+      vm.members.push(member);
+    }
+  }
+  for (const vm of byUid.values()) {
+    vm.members.sort((a, b) => roleOrder(a) - roleOrder(b) || a.index - b.index || a.attempt - b.attempt);
+  }
+  return [...byUid.values()];
+}
+
+function roleOrder(m: PodVmMember): number {
+  return m.role === 'init' ? 0 : 1;
+}
+
+/** The newest attempt of each container name. */
+export function latestMembers(vm: PodVm): PodVmMember[] {
+  const latest = new Map<string, PodVmMember>();
+  for (const m of vm.members) {
+    const seen = latest.get(m.name);
+    if (!seen || seen.attempt < m.attempt) latest.set(m.name, m);
+  }
+  return [...latest.values()];
+}
+
+export async function listPodVms(client: VchClient, nodeName: string): Promise<PodVm[]> {
+  const containers = await call(client, `list pod VMs of node ${nodeName}`, () =>
+    client.docker.listContainers({ all: true, filters: { label: nodeFilter(nodeName) } }),
+  );
+  return groupPodVms(containers.map(sourceFromSummary));
+}
+
+export async function getPodVm(client: VchClient, nodeName: string, uid: string): Promise<PodVm | undefined> {
+  const containers = await call(client, `list containers of pod ${uid}`, () =>
+    client.docker.listContainers({ all: true, filters: { label: podFilter(nodeName, uid) } }),
+  );
+  return groupPodVms(containers.map(sourceFromSummary))[0];
+}

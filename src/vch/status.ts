@@ -1,0 +1,175 @@
+// The status of a pod VM: each container's state, restart count, image and IDs as kubelet's
+// dockershim reported them, and the pod IP, read from Docker inspect.
+import type Docker from 'dockerode';
+import { callOrUndefined, type VchClient } from './client.js';
+import { parseLabels } from './labels.js';
+import { getPodVm, latestMembers } from './list.js';
+import type { ContainerState, ContainerStatus, PodVm, PodVmMember, PodVmStatus } from './types.js';
+
+/** Docker writes the zero time for "never". */
+export function dockerTime(value: string | undefined): Date | undefined {
+  if (!value || value.startsWith('0001-01-01')) return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export type InspectState = Pick<
+  Docker.ContainerInspectInfo['State'],
+  'Status' | 'ExitCode' | 'Error' | 'OOMKilled' | 'StartedAt' | 'FinishedAt'
+>;
+
+export function containerState(state: InspectState): ContainerState {
+  const startedAt = dockerTime(state.StartedAt);
+  const finishedAt = dockerTime(state.FinishedAt);
+  const message = state.Error ? state.Error : undefined;
+  switch (state.Status) {
+    case 'running':
+    case 'paused':
+    case 'restarting':
+      return { kind: 'running', startedAt: startedAt ?? new Date(0) };
+    case 'created':
+      // A start that failed (no such executable, a bad mount) leaves the container "created" with an error.
+      if (message) {
+        return {
+          kind: 'terminated',
+          exitCode: state.ExitCode || 128,
+          reason: 'StartError',
+          message,
+          ...(finishedAt ? { finishedAt } : {}),
+        };
+      }
+      return { kind: 'waiting', reason: 'ContainerCreating' };
+    default: {
+      // exited, dead, removing
+      const reason = state.OOMKilled ? 'OOMKilled' : state.ExitCode === 0 ? 'Completed' : 'Error';
+      return {
+        kind: 'terminated',
+        exitCode: state.ExitCode,
+        reason,
+        ...(message ? { message } : {}),
+        ...(startedAt ? { startedAt } : {}),
+        ...(finishedAt ? { finishedAt } : {}),
+      };
+    }
+  }
+}
+
+function repositoryOf(image: string): string {
+  const withoutDigest = image.split('@')[0] ?? image;
+  const colon = withoutDigest.lastIndexOf(':');
+  return colon > withoutDigest.lastIndexOf('/') ? withoutDigest.slice(0, colon) : withoutDigest;
+}
+
+/**
+ * `docker-pullable://repo@digest` for an image with a registry digest (preferring the repository the
+ * container names), else `docker://sha256:...`, as kubelet's dockershim did.
+ */
+export function imageIdOf(configImage: string, imageId: string, repoDigests: readonly string[]): string {
+  if (repoDigests.length > 0) {
+    const repo = repositoryOf(configImage);
+    const names = [repo, `docker.io/${repo}`, `docker.io/library/${repo}`];
+    const match = repoDigests.find((d) => {
+      const r = repositoryOf(d);
+      return (
+        names.includes(r) || names.includes(`docker.io/${r}`) || names.includes(`docker.io/library/${r}`)
+      );
+    });
+    return `docker-pullable://${match ?? repoDigests[0]}`;
+  }
+  return `docker://${imageId}`;
+}
+
+export function podIpOf(info: Pick<Docker.ContainerInspectInfo, 'NetworkSettings'>): string | undefined {
+  const settings = info.NetworkSettings;
+  if (settings.IPAddress) return settings.IPAddress;
+  for (const network of Object.values(settings.Networks ?? {})) {
+    if (network.IPAddress) return network.IPAddress;
+  }
+  return undefined;
+}
+
+export function containerStatusOf(
+  info: Docker.ContainerInspectInfo,
+  repoDigests: readonly string[],
+  previous?: Docker.ContainerInspectInfo,
+): ContainerStatus | undefined {
+  const labels = parseLabels(info.Config.Labels);
+  if (!labels) return undefined;
+  const status: ContainerStatus = {
+    name: labels.containerName,
+    role: labels.role,
+    attempt: labels.attempt,
+    containerID: `docker://${info.Id}`,
+    image: info.Config.Image,
+    imageID: imageIdOf(info.Config.Image, info.Image, repoDigests),
+    state: containerState(info.State),
+    // vic-kubelet restarts a container as a new attempt; Docker's own count stays 0 unless someone
+    // set a Docker restart policy behind our back.
+    restartCount: labels.attempt + (info.RestartCount ?? 0),
+  };
+  if (labels.specHash !== undefined) status.specHash = labels.specHash;
+  if (previous) status.lastState = containerState(previous.State);
+  return status;
+}
+
+export class StatusReader {
+  readonly #client: VchClient;
+  readonly #nodeName: string;
+
+  constructor(client: VchClient, nodeName: string) {
+    this.#client = client;
+    this.#nodeName = nodeName;
+  }
+
+  /** The status of one pod VM; undefined when the VCH has no container of it. */
+  async podVmStatus(uid: string, knownVm?: PodVm): Promise<PodVmStatus | undefined> {
+    const vm = knownVm ?? (await getPodVm(this.#client, this.#nodeName, uid));
+    if (!vm) return undefined;
+    const digests = new Map<string, Promise<string[]>>();
+    const repoDigests = (imageId: string): Promise<string[]> => {
+      let found = digests.get(imageId);
+      if (!found) {
+        found = callOrUndefined(this.#client, `inspect image ${imageId}`, () =>
+          this.#client.docker.getImage(imageId).inspect(),
+        ).then((i) => i?.RepoDigests ?? []);
+        digests.set(imageId, found);
+      }
+      return found;
+    };
+    const statusOf = async (m: PodVmMember, previous?: PodVmMember): Promise<ContainerStatus | undefined> => {
+      const [info, prev] = await Promise.all([
+        this.#inspect(m.id),
+        previous ? this.#inspect(previous.id) : undefined,
+      ]);
+      if (!info) return undefined;
+      return containerStatusOf(info, await repoDigests(info.Image), prev);
+    };
+    const latest = latestMembers(vm);
+    const previousOf = (m: PodVmMember): PodVmMember | undefined =>
+      vm.members
+        .filter((p) => p.name === m.name && p.attempt < m.attempt)
+        .reduce<PodVmMember | undefined>((a, p) => (!a || p.attempt > a.attempt ? p : a), undefined);
+    const [sandboxInfo, ...statuses] = await Promise.all([
+      vm.sandbox ? this.#inspect(vm.sandbox.id) : undefined,
+      ...latest.map((m) => statusOf(m, previousOf(m))),
+    ]);
+    const result: PodVmStatus = { pod: vm.pod, nodeName: vm.nodeName, initContainers: [], containers: [] };
+    if (sandboxInfo) {
+      const sandbox = containerStatusOf(sandboxInfo, await repoDigests(sandboxInfo.Image));
+      if (sandbox) result.sandbox = sandbox;
+      const ip = sandbox?.state.kind === 'running' ? podIpOf(sandboxInfo) : undefined;
+      if (ip) result.podIP = ip;
+    }
+    for (const s of statuses) {
+      if (!s) continue;
+      (s.role === 'init' ? result.initContainers : result.containers).push(s);
+    }
+    return result;
+  }
+
+  #inspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    return callOrUndefined(this.#client, `inspect container ${id}`, () =>
+      this.#client.docker.getContainer(id).inspect(),
+    );
+  }
+}

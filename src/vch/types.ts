@@ -1,0 +1,159 @@
+// The plain data that crosses the vch boundary: the pod VM spec the provider hands in and the
+// states it gets back. Nothing here knows Kubernetes objects; names follow Kubernetes only where
+// the meaning is the same.
+
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
+export type ContainerRole = 'sandbox' | 'init' | 'app';
+
+export interface PodIdentity {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+export interface RegistryCredential {
+  /** A registry host ("127.0.0.1:15000", "docker.io"), optionally with scheme and path as in a docker config. */
+  registry: string;
+  username: string;
+  password: string;
+}
+
+export interface EnvVar {
+  name: string;
+  value: string;
+}
+
+export interface ContainerPort {
+  containerPort: number;
+  protocol?: 'TCP' | 'UDP' | 'SCTP';
+  hostPort?: number;
+  hostIP?: string;
+}
+
+/** Quantities already converted: CPU in nanoCPUs (1 CPU = 1e9), memory in bytes. */
+export interface ResourceQuantities {
+  nanoCpus?: number;
+  memoryBytes?: number;
+}
+
+export interface Resources {
+  requests?: ResourceQuantities;
+  limits?: ResourceQuantities;
+}
+
+/** A mount of something the provider already placed on the VCH (a host path or a named volume). */
+export interface VolumeMount {
+  source: string;
+  containerPath: string;
+  readOnly?: boolean;
+}
+
+export interface ContainerSpec {
+  name: string;
+  image: string;
+  /** Kubernetes `command`: replaces the image ENTRYPOINT (and drops the image CMD). */
+  command?: string[];
+  /** Kubernetes `args`: replaces the image CMD. */
+  args?: string[];
+  /** Values already resolved; `$(NAME)` references in command and args are expanded here, in vch. */
+  env?: EnvVar[];
+  workingDir?: string;
+  tty?: boolean;
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  ports?: ContainerPort[];
+  resources?: Resources;
+  /** Defaults as Kubernetes does: Always for `:latest` or no tag, IfNotPresent otherwise. */
+  imagePullPolicy?: PullPolicy;
+  volumeMounts?: VolumeMount[];
+}
+
+export interface DnsConfig {
+  nameservers?: string[];
+  searches?: string[];
+  options?: string[];
+}
+
+export interface PodVmSpec {
+  pod: PodIdentity;
+  nodeName: string;
+  hostname?: string;
+  initContainers?: ContainerSpec[];
+  containers: ContainerSpec[];
+  registryCredentials?: RegistryCredential[];
+  restartPolicy?: RestartPolicy;
+  terminationGracePeriodSeconds?: number;
+  dns?: DnsConfig;
+  shareProcessNamespace?: boolean;
+}
+
+// ---- What comes back -------------------------------------------------------------------------
+
+export type ContainerState =
+  | { kind: 'waiting'; reason: string; message?: string }
+  | { kind: 'running'; startedAt: Date }
+  | {
+      kind: 'terminated';
+      exitCode: number;
+      /** Completed, Error, OOMKilled, StartError. */
+      reason: string;
+      message?: string;
+      startedAt?: Date;
+      finishedAt?: Date;
+    };
+
+export interface ContainerStatus {
+  name: string;
+  role: ContainerRole;
+  attempt: number;
+  /** `docker://<id>`, as kubelet's dockershim wrote it. */
+  containerID: string;
+  image: string;
+  /** `docker-pullable://repo@sha256:...` when the image has a digest, else `docker://sha256:...`. */
+  imageID: string;
+  state: ContainerState;
+  /** The previous attempt's end, while its container is still kept. */
+  lastState?: ContainerState;
+  restartCount: number;
+  specHash?: string;
+}
+
+export interface PodVmStatus {
+  pod: PodIdentity;
+  nodeName: string;
+  sandbox?: ContainerStatus;
+  podIP?: string;
+  initContainers: ContainerStatus[];
+  containers: ContainerStatus[];
+}
+
+/** One Docker container of a pod VM as read from labels alone (a cheap list, no inspect). */
+export interface PodVmMember {
+  id: string;
+  /** The Docker name without the leading slash. */
+  dockerName: string;
+  name: string;
+  role: ContainerRole;
+  attempt: number;
+  index: number;
+  image: string;
+  specHash?: string;
+  /** Docker's coarse state: created, running, exited, dead, paused, restarting, removing. */
+  state: string;
+  createdAt: Date;
+}
+
+export interface PodVm {
+  pod: PodIdentity;
+  nodeName: string;
+  terminationGracePeriodSeconds?: number;
+  sandbox?: PodVmMember;
+  /** Every container of the pod VM, every attempt still kept, sandbox excluded. */
+  members: PodVmMember[];
+}
+
+export interface TerminalSize {
+  width: number;
+  height: number;
+}

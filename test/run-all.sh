@@ -21,4 +21,6 @@ trap 'bash test/env/down.sh' EXIT
 # shellcheck disable=SC1091
 source .cache/env/env.sh
 echo "== integration and end-to-end tests"
-npx ava --serial 'test/**/*.test.ts'
+# One file at a time: several files start vic-kubelet processes and restart parts of the environment.
+export VK_E2E_DIST=1
+npx ava --concurrency 1 'test/**/*.test.ts'

@@ -52,9 +52,14 @@ export class VicKubelet {
   }
 
   spawn(): void {
+    // VK_E2E_DIST=1 runs the compiled JavaScript, as a user would (npm test builds it first);
+    // otherwise the TypeScript sources through tsx, so a test always runs what is in the tree.
+    const entry =
+      process.env.VK_E2E_DIST === '1'
+        ? [join(testEnv.root, 'dist/src/cli/vic-kubelet.js')]
+        : ['--import=tsx', join(testEnv.root, 'src/cli/vic-kubelet.ts')];
     const args = [
-      '--import=tsx',
-      join(testEnv.root, 'src/cli/vic-kubelet.ts'),
+      ...entry,
       '--node-name',
       this.nodeName,
       '--kubeconfig',

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# npm run bench: brings up the test environment, then measures vic-kubelet against the raw Docker
+# engine in the same run. Figures and ratios are printed; nothing here passes or fails on speed.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+bash test/env/install.sh
+bash test/env/up.sh
+# shellcheck disable=SC1091
+source .cache/env/env.sh
+npm run --silent build
+export VK_E2E_DIST=1
+echo "== pod VM cost over the bare engine (src/vch)"
+npx tsx bench/vch-create.ts "${BENCH_N:-20}"
+echo "== pods through the cluster (vic-kubelet process, API server, VCH)"
+npx tsx bench/pods.ts "${BENCH_N:-20}"

@@ -76,7 +76,7 @@ const plain = (): Target => ({ port: started.port, https: true, tls: { rejectUna
 const withCert = (): Target => ({ port: started.port, https: true, tls: kubeletClientTls() });
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
 
-test('the API server kubelet client certificate is accepted', async (t) => {
+test.serial('the API server kubelet client certificate is accepted', async (t) => {
   t.like(await fetchText(withCert(), 'GET', '/healthz'), { status: 200, body: 'ok' });
   const pods = await fetchText(withCert(), 'GET', '/pods');
   t.is(pods.status, 200);
@@ -87,7 +87,7 @@ test('the API server kubelet client certificate is accepted', async (t) => {
   });
 });
 
-test('no credentials: 401 on every route and on an upgrade', async (t) => {
+test.serial('no credentials: 401 on every route and on an upgrade', async (t) => {
   for (const path of [
     '/healthz',
     '/pods',
@@ -108,11 +108,11 @@ test('no credentials: 401 on every route and on an upgrade', async (t) => {
   t.is(started.upgrades.length, 0);
 });
 
-test('an invalid token is 401', async (t) => {
+test.serial('an invalid token is 401', async (t) => {
   t.is((await fetchText(plain(), 'GET', '/pods', bearer('not-a-token'))).status, 401);
 });
 
-test('a ServiceAccount without nodes/proxy is forbidden on logs and exec', async (t) => {
+test.serial('a ServiceAccount without nodes/proxy is forbidden on logs and exec', async (t) => {
   const user = `system:serviceaccount:${namespace.name}:denied`;
   const logs = await fetchText(plain(), 'GET', '/containerLogs/default/web/main', bearer(deniedToken));
   t.is(logs.status, 403);
@@ -125,7 +125,7 @@ test('a ServiceAccount without nodes/proxy is forbidden on logs and exec', async
   exec.socket.destroy();
 });
 
-test('a ServiceAccount granted nodes/proxy on this node reads logs and execs', async (t) => {
+test.serial('a ServiceAccount granted nodes/proxy on this node reads logs and execs', async (t) => {
   const logs = await fetchText(
     plain(),
     'GET',

@@ -1,0 +1,66 @@
+import test from 'ava';
+import { stampConditions, desiredConditions, conditionsChanged } from './conditions.js';
+import { nodeAllocatable, nodeCapacity, nodeLabels } from './node-object.js';
+import type { HostFacts, NodeConfig } from './types.js';
+
+const config: NodeConfig = {
+  nodeName: 'vic-1',
+  labels: { zone: 'a' },
+  taint: { key: 'virtual-kubelet.io/provider', value: 'vic', effect: 'NoSchedule' },
+  internalIP: '192.0.2.10',
+  kubeletPort: 10250,
+  kubeletVersion: 'v1.37.2',
+  capacityOverrides: {},
+  reserved: {},
+  defaultMaxPods: 110,
+};
+const facts = { cpus: 4, memoryBytes: 8 * 2 ** 30, osType: 'linux', architecture: 'x86_64' } as HostFacts;
+
+test('labels a user expects of a virtual node, plus configured ones', (t) => {
+  t.like(nodeLabels(config, facts), {
+    type: 'virtual-kubelet',
+    'kubernetes.io/role': 'agent',
+    'kubernetes.io/arch': 'amd64',
+    'kubernetes.io/hostname': 'vic-1',
+    zone: 'a',
+  });
+});
+
+test('capacity comes from the VCH unless configured; allocatable holds back the reserve', (t) => {
+  t.deepEqual(nodeCapacity(config, facts), {
+    cpu: '4',
+    memory: '8Gi',
+    pods: '110',
+    'ephemeral-storage': '0',
+  });
+  const capacity = nodeCapacity({ ...config, capacityOverrides: { cpu: '16' } }, facts);
+  t.is(capacity.cpu, '16');
+  t.deepEqual(nodeAllocatable(capacity, { cpu: '250m', memory: '512Mi', pods: '10' }), {
+    cpu: '15750m',
+    memory: '7680Mi',
+    pods: '100',
+    'ephemeral-storage': '0',
+  });
+  t.is(nodeAllocatable(capacity, { memory: '64Gi' }).memory, '0');
+});
+
+test('Ready follows the VCH; a transition time moves only when a status changes', (t) => {
+  const first = stampConditions(desiredConditions({ reachable: true }), undefined, new Date(1000));
+  const again = stampConditions(desiredConditions({ reachable: true }), first, new Date(2000));
+  t.deepEqual(again.find((c) => c.type === 'Ready')?.lastTransitionTime, new Date(1000));
+  t.deepEqual(again.find((c) => c.type === 'Ready')?.lastHeartbeatTime, new Date(2000));
+  t.false(conditionsChanged(first, again));
+  const down = stampConditions(
+    desiredConditions({ reachable: false, reason: 'connect ECONNREFUSED' }),
+    again,
+    new Date(3000),
+  );
+  const ready = down.find((c) => c.type === 'Ready');
+  t.like(ready, {
+    status: 'False',
+    reason: 'KubeletNotReady',
+    message: 'VCH is unreachable: connect ECONNREFUSED',
+  });
+  t.deepEqual(ready?.lastTransitionTime, new Date(3000));
+  t.true(conditionsChanged(again, down));
+});

@@ -1,0 +1,51 @@
+import test from 'ava';
+import type { V1Pod } from '@kubernetes/client-node';
+import { admit, podRequests } from './admission.js';
+
+const node = { milliCpu: 2000, memoryBytes: 4 * 2 ** 30, pods: 3 };
+const pod = (cpu?: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod => ({
+  spec: { containers: [{ name: 'c', resources: cpu ? { requests: { cpu } } : {} }], ...extra },
+});
+
+test('a pod that fits is admitted', (t) => {
+  t.deepEqual(admit(pod('1'), [pod('500m')], node), { admitted: true });
+});
+
+test('a pod over what is left of allocatable fails with the kubelet’s reason and message', (t) => {
+  t.deepEqual(admit(pod('1600m'), [pod('500m')], node), {
+    admitted: false,
+    reason: 'OutOfcpu',
+    message: "Node didn't have enough resource: cpu, requested: 1600, used: 500, capacity: 2000",
+  });
+  t.like(admit(pod(), [pod(), pod(), pod()], node), { admitted: false, reason: 'OutOfpods' });
+});
+
+test('host namespaces, hostPath volumes and privileged containers are refused with the fields named', (t) => {
+  const refused = admit(
+    pod(undefined, {
+      hostNetwork: true,
+      volumes: [{ name: 'root', hostPath: { path: '/' } }],
+      initContainers: [{ name: 'i', securityContext: { privileged: true } }],
+    }),
+    [],
+    node,
+  );
+  t.like(refused, { admitted: false, reason: 'UnsupportedPodSpec' });
+  t.regex(
+    (refused as { message: string }).message,
+    /spec\.hostNetwork, spec\.volumes\[root\]\.hostPath, spec\.initContainers\[i\]\.securityContext\.privileged are not supported/,
+  );
+});
+
+test('the effective request is the larger of the biggest init container and the sum of the app containers', (t) => {
+  const p: V1Pod = {
+    spec: {
+      initContainers: [{ name: 'i', resources: { requests: { cpu: '3', memory: '1Gi' } } }],
+      containers: [
+        { name: 'a', resources: { requests: { cpu: '1', memory: '1Gi' } } },
+        { name: 'b', resources: { requests: { cpu: '1', memory: '1Gi' } } },
+      ],
+    },
+  };
+  t.deepEqual(podRequests(p), { milliCpu: 3000, memoryBytes: 2 * 2 ** 30 });
+});

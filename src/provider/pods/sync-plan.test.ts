@@ -1,0 +1,101 @@
+import test from 'ava';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
+import { planPod, restartDelayMs } from './sync-plan.js';
+
+const pod = (restartPolicy: string, inits: string[] = [], apps = ['main']): V1Pod => ({
+  metadata: { name: 'p', namespace: 'ns', uid: 'u' },
+  spec: {
+    restartPolicy,
+    initContainers: inits.map((name) => ({ name, image: 'i' })),
+    containers: apps.map((name) => ({ name, image: 'i' })),
+  },
+});
+
+const status = (name: string, role: 'init' | 'app', state: ContainerState, attempt = 0): ContainerStatus => ({
+  name,
+  role,
+  attempt,
+  containerID: `docker://${name}${attempt}`,
+  image: 'i',
+  imageID: 'docker://sha256:x',
+  state,
+  restartCount: attempt,
+});
+
+const vm = (init: ContainerStatus[], apps: ContainerStatus[]): PodVmStatus => ({
+  pod: { namespace: 'ns', name: 'p', uid: 'u' },
+  nodeName: 'n',
+  initContainers: init,
+  containers: apps,
+});
+
+const exited = (exitCode: number, finishedMs: number): ContainerState => ({
+  kind: 'terminated',
+  exitCode,
+  reason: exitCode ? 'Error' : 'Completed',
+  startedAt: new Date(finishedMs - 100),
+  finishedAt: new Date(finishedMs),
+});
+
+test('the crash back-off: immediate first restart, then 10 s doubling to 5 min, reset after 10 min running', (t) => {
+  t.is(restartDelayMs(0), 0);
+  t.is(restartDelayMs(1), 10_000);
+  t.is(restartDelayMs(2), 20_000);
+  t.is(restartDelayMs(6), 300_000);
+  t.is(restartDelayMs(12), 300_000);
+  t.is(restartDelayMs(5, new Date(0), new Date(600_000)), 0);
+});
+
+test('a pod with nothing on the VCH runs its first init container only', (t) => {
+  const plan = planPod(pod('Always', ['a', 'b']), undefined, 0);
+  t.deepEqual(plan.containers, [{ name: 'a', role: 'init', action: { kind: 'run', attempt: 0 } }]);
+  t.false(plan.initialized);
+});
+
+test('init containers run in order; the app starts once all have completed', (t) => {
+  const after = planPod(pod('Always', ['a', 'b']), vm([status('a', 'init', exited(0, 1000))], []), 2000);
+  t.deepEqual(after.containers.at(-1), { name: 'b', role: 'init', action: { kind: 'run', attempt: 0 } });
+  const done = planPod(
+    pod('Always', ['a', 'b']),
+    vm([status('a', 'init', exited(0, 1000)), status('b', 'init', exited(0, 1500))], []),
+    2000,
+  );
+  t.true(done.initialized);
+  t.deepEqual(done.containers.at(-1), { name: 'main', role: 'app', action: { kind: 'run', attempt: 0 } });
+});
+
+test('a failed init container fails the pod under Never and is retried otherwise', (t) => {
+  const failed = vm([status('a', 'init', exited(1, 1000))], []);
+  t.true(planPod(pod('Never', ['a']), failed, 2000).initFailed);
+  const retried = planPod(pod('Always', ['a']), failed, 2000);
+  t.false(retried.initFailed);
+  t.deepEqual(retried.containers[0]?.action, { kind: 'run', attempt: 1 });
+});
+
+test('restart policies decide what happens to an exited app container', (t) => {
+  const ok = vm([], [status('main', 'app', exited(0, 1000))]);
+  const bad = vm([], [status('main', 'app', exited(2, 1000))]);
+  t.deepEqual(planPod(pod('Never'), bad, 2000).containers[0]?.action, { kind: 'none' });
+  t.deepEqual(planPod(pod('OnFailure'), ok, 2000).containers[0]?.action, { kind: 'none' });
+  t.deepEqual(planPod(pod('OnFailure'), bad, 2000).containers[0]?.action, { kind: 'run', attempt: 1 });
+  t.deepEqual(planPod(pod('Always'), ok, 2000).containers[0]?.action, { kind: 'run', attempt: 1 });
+});
+
+test('a second crash waits out the back-off, then runs the next attempt', (t) => {
+  const crashed = vm([], [status('main', 'app', exited(1, 1000), 1)]);
+  t.deepEqual(planPod(pod('Always'), crashed, 5000).containers[0]?.action, {
+    kind: 'backoff',
+    untilMs: 11_000,
+    delayMs: 10_000,
+  });
+  t.deepEqual(planPod(pod('Always'), crashed, 11_000).containers[0]?.action, { kind: 'run', attempt: 2 });
+});
+
+test('a container created but never started is started, not recreated', (t) => {
+  const created = vm([], [status('main', 'app', { kind: 'waiting', reason: 'ContainerCreating' })]);
+  t.deepEqual(planPod(pod('Always'), created, 0).containers[0]?.action, {
+    kind: 'start',
+    containerID: 'docker://main0',
+  });
+});

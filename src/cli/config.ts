@@ -86,7 +86,8 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     capacity: {},
     reserved: {},
     maxPods: 110,
-    logLevel: 'info',
+    // Validated with the rest: an unknown level in $LOG_LEVEL is a configuration error, not a crash.
+    logLevel: (env.LOG_LEVEL ?? 'info') as Config['logLevel'],
   };
 }
 

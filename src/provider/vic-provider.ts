@@ -79,8 +79,11 @@ export class VicProvider implements KubeletProvider {
 
   async attach(ref: PodRef, container: string, io: AttachIO): Promise<ExitResult> {
     const uid = this.#resolve(ref, container);
-    const result = await this.#o.vch.streams.attach({ uid, containerName: container }, io);
-    return { exitCode: result.exitCode ?? 0 };
+    await this.#o.vch.streams.attach({ uid, containerName: container }, io);
+    // As the kubelet: an attach that ran to its end succeeded, whatever the container exited with. That
+    // code is the pod status's to tell; reported here, kubectl takes the attach for failed (`kubectl run
+    // -i` warns and prints the container's output a second time, from its logs).
+    return { exitCode: 0 };
   }
 
   async portForward(ref: PodRef, port: number, stream: Duplex): Promise<void> {
@@ -100,10 +103,11 @@ export class VicProvider implements KubeletProvider {
       if (!uid || pod.status?.phase !== 'Running') continue;
       const stats = await this.#o.vch.stats.pod(uid);
       if (!stats || stats.containers.length === 0) continue;
-      const startTime = pod.status?.startTime ?? this.#o.startTime;
+      const startTime = asDate(pod.status?.startTime) ?? this.#o.startTime;
       const containers: ContainerUsage[] = stats.containers.map(({ name, stats: s }) => {
-        const running = pod.status?.containerStatuses?.find((c) => c.name === name)?.state?.running
-          ?.startedAt;
+        const running = asDate(
+          pod.status?.containerStatuses?.find((c) => c.name === name)?.state?.running?.startedAt,
+        );
         return {
           name,
           startTime: running ?? startTime,
@@ -157,6 +161,16 @@ export class VicProvider implements KubeletProvider {
     }
     return uid;
   }
+}
+
+/**
+ * A pod's timestamp as a Date. client-node types them as Date, but pods that reach the informer through a
+ * watch event are plain JSON, so their timestamps are RFC 3339 strings; an unreadable one is undefined.
+ */
+function asDate(value: Date | string | undefined): Date | undefined {
+  if (value === undefined) return undefined;
+  const date = value instanceof Date ? value : new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
 function sum(samples: UsageSample[]): UsageSample {

@@ -24,7 +24,12 @@ function authHeaders(auth: KubeletAuth): Record<string, string> {
   return typeof auth === 'object' ? { Authorization: `Bearer ${auth.token}` } : {};
 }
 
-export function kubeletRequest(port: number, method: string, path: string, auth: KubeletAuth): Promise<Reply> {
+export function kubeletRequest(
+  port: number,
+  method: string,
+  path: string,
+  auth: KubeletAuth,
+): Promise<Reply> {
   return fetchText({ port, https: true, tls: tlsFor(auth) }, method, path, authHeaders(auth));
 }
 
@@ -83,4 +88,25 @@ export async function rawRequest(
   const head = end < 0 ? '' : received.subarray(0, end).toString('latin1');
   const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(head)?.[1] ?? 0);
   return { status, head, socket, rest: () => received.subarray(end < 0 ? 0 : end + 4), closed };
+}
+
+export interface LoggedUpgrade {
+  kind: string;
+  transport: string | undefined;
+  offered: string[];
+  path: string;
+}
+
+/** The streaming upgrades a vic-kubelet logged (at debug level), from its output. */
+export function loggedUpgrades(output: string): LoggedUpgrade[] {
+  const upgrades: LoggedUpgrade[] = [];
+  for (const line of output.split('\n')) {
+    if (!line.includes('"streaming upgrade"')) continue;
+    try {
+      upgrades.push(JSON.parse(line) as LoggedUpgrade);
+    } catch {
+      // A line cut short by the output buffer's trimming.
+    }
+  }
+  return upgrades;
 }

@@ -1,9 +1,12 @@
 // kubectl as a live process, for the commands a user watches while they run (logs -f, attach,
 // port-forward, exec with stdin): binary-safe stdin and stdout, output read as it arrives, and runs
 // inside a real pseudo-terminal (util-linux `script`) for `-it`.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { testEnv } from './env.js';
+
+const execFileAsync = promisify(execFile);
 
 /** The kubectl binary for `version` (an installed kubectl.1.NN), or the one built with the control plane. */
 export function kubectlBinary(version?: string): string {
@@ -83,7 +86,8 @@ export class LiveProcess {
     };
     const deadline = Date.now() + (options.timeoutMs ?? 30_000);
     while (!matches()) {
-      if (!this.running) throw new Error(`exited (${JSON.stringify(this.#exit)}) before ${match}\n${this.describe()}`);
+      if (!this.running)
+        throw new Error(`exited (${JSON.stringify(this.#exit)}) before ${match}\n${this.describe()}`);
       const left = deadline - Date.now();
       if (left <= 0) throw new Error(`timed out waiting for ${match}\n${this.describe()}`);
       await new Promise<void>((resolve) => {
@@ -146,6 +150,22 @@ export function shellQuote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** kubectl in a pseudo-terminal, which the test can resize as a user resizes their window. */
+export class PtyProcess extends LiveProcess {
+  /** The terminal's device, printed by the wrapper before kubectl starts. */
+  async device(): Promise<string> {
+    const out = await this.until(/pty:(\S+)\r?\n/);
+    const device = /pty:(\S+)\r?\n/.exec(out)?.[1];
+    if (!device) throw new Error(`no terminal device in ${JSON.stringify(out)}`);
+    return device;
+  }
+
+  /** Sets the terminal's size; the kernel then sends SIGWINCH to kubectl, as a window resize does. */
+  async resize(rows: number, cols: number): Promise<void> {
+    await execFileAsync('stty', ['-F', await this.device(), 'rows', String(rows), 'cols', String(cols)]);
+  }
+}
+
 /**
  * Starts kubectl inside a new pseudo-terminal of `rows` x `cols`, as from an interactive shell: `script`
  * (util-linux) owns the terminal and passes our stdin to it; its exit code is kubectl's. The terminal
@@ -154,13 +174,13 @@ export function shellQuote(word: string): string {
 export function startKubectlInPty(
   args: string[],
   options: { version?: string; rows?: number; cols?: number } = {},
-): LiveProcess {
+): PtyProcess {
   const kubectl = [kubectlBinary(options.version), '--kubeconfig', testEnv.kubeconfig, ...args]
     .map(shellQuote)
     .join(' ');
   const size = `stty rows ${options.rows ?? 24} cols ${options.cols ?? 80}`;
-  const child = spawn('script', ['-qfec', `${size}; exec ${kubectl}`, '/dev/null'], {
+  const child = spawn('script', ['-qfec', `echo "pty:$(tty)"; ${size}; exec ${kubectl}`, '/dev/null'], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  return new LiveProcess(child);
+  return new PtyProcess(child);
 }

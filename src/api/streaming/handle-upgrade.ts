@@ -9,7 +9,7 @@ import type { Clock } from '../../shared/clock.js';
 import { findVicError, messageOf } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
 import { SpdySession, type SpdySessionOptions } from '../spdy/session.js';
-import { isSpdyUpgrade, upgradeToSpdy } from '../spdy/upgrade.js';
+import { headerTokens, isSpdyUpgrade, STREAM_PROTOCOL_HEADER, upgradeToSpdy } from '../spdy/upgrade.js';
 import {
   EXEC_CHANNEL_PROTOCOLS,
   negotiateChannelProtocol,
@@ -60,9 +60,24 @@ export async function handleStreamingUpgrade(
   handler: StreamingUpgrade,
 ): Promise<void> {
   const logger = handler.logger ?? silentLogger;
+  const transport = isWebSocketUpgrade(req) ? 'websocket' : isSpdyUpgrade(req) ? 'spdy' : undefined;
+  // Which transport reached us: an API server translates WebSocket to SPDY unless the node declares
+  // ExtendWebSocketsToKubelet, so this is where an operator (or a test) sees which path is in use.
+  logger.debug(
+    {
+      kind: handler.kind,
+      transport,
+      offered: headerTokens(
+        req,
+        transport === 'websocket' ? 'sec-websocket-protocol' : STREAM_PROTOCOL_HEADER,
+      ),
+      path: (req.url ?? '/').split('?', 1)[0],
+    },
+    'streaming upgrade',
+  );
   try {
-    if (isWebSocketUpgrade(req)) await serveWebSocket(req, socket, head, handler, logger);
-    else if (isSpdyUpgrade(req)) await serveSpdy(req, socket, head, handler, logger);
+    if (transport === 'websocket') await serveWebSocket(req, socket, head, handler, logger);
+    else if (transport === 'spdy') await serveSpdy(req, socket, head, handler, logger);
     else rejectUpgrade(socket, 400, 'unable to upgrade: want Upgrade: SPDY/3.1 or websocket');
   } catch (error) {
     logger.warn({ err: error, url: req.url }, 'streaming upgrade failed');

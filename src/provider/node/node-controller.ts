@@ -10,14 +10,7 @@ import { callApi } from '../kube/api-errors.js';
 import { mergePatch, strategicMergePatch } from '../kube/patch.js';
 import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
 import { LeaseController } from './lease-controller.js';
-import {
-  nodeAddresses,
-  nodeAllocatable,
-  nodeCapacity,
-  nodeInfo,
-  nodeObject,
-  taintAnnotation,
-} from './node-object.js';
+import { nodeAllocatable, nodeCapacity, nodeObject, nodeStatus, taintAnnotation } from './node-object.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
 import type { NodeAllocatable } from '../pods/admission.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
@@ -191,15 +184,12 @@ export class NodeController {
     const due = Date.now() - this.#lastReport >= this.#intervals.statusReportMs;
     if (!force && !due && !conditionsChanged(this.#conditions, conditions)) return;
 
-    const capacity = nodeCapacity(this.#config, facts);
-    const status = {
-      capacity,
-      allocatable: nodeAllocatable(capacity, this.#config.reserved),
+    const status = nodeStatus({
+      config: this.#config,
+      facts,
       conditions,
-      addresses: nodeAddresses(this.#config, this.#hostnameResolves),
-      daemonEndpoints: { kubeletEndpoint: { Port: this.#config.kubeletPort } },
-      nodeInfo: nodeInfo(this.#config, facts),
-    };
+      hostnameResolves: this.#hostnameResolves,
+    });
     const name = this.#config.nodeName;
     const node = await callApi('patch node status', () =>
       this.#core.patchNodeStatus({ name, body: { status } }, strategicMergePatch),

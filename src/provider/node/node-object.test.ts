@@ -1,6 +1,6 @@
 import test from 'ava';
 import { stampConditions, desiredConditions, conditionsChanged } from './conditions.js';
-import { nodeAllocatable, nodeCapacity, nodeLabels } from './node-object.js';
+import { declaredFeatures, nodeAllocatable, nodeCapacity, nodeLabels, nodeStatus } from './node-object.js';
 import type { HostFacts, NodeConfig } from './types.js';
 
 const config: NodeConfig = {
@@ -63,4 +63,17 @@ test('Ready follows the VCH; a transition time moves only when a status changes'
   });
   t.deepEqual(ready?.lastTransitionTime, new Date(3000));
   t.true(conditionsChanged(again, down));
+});
+
+test('the status declares ExtendWebSocketsToKubelet, in the form the API server validates', (t) => {
+  const status = nodeStatus({ config, facts, conditions: [], hostnameResolves: false });
+  t.true(status.declaredFeatures.includes('ExtendWebSocketsToKubelet'));
+  // Sorted, unique, UpperCamelCase segments: apis/core/validation rejects the whole status otherwise.
+  t.deepEqual(status.declaredFeatures, [...new Set(declaredFeatures)].sort());
+  for (const name of status.declaredFeatures) t.regex(name, /^[A-Z][a-zA-Z0-9]*(\/[a-zA-Z][a-zA-Z0-9]*)*$/);
+  t.like(status, {
+    addresses: [{ type: 'InternalIP', address: '192.0.2.10' }],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    capacity: { cpu: '4', pods: '110' },
+  });
 });

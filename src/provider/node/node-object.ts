@@ -1,6 +1,12 @@
 // The Node object of a virtual node: its labels, taint, addresses, endpoints, nodeInfo and resources,
 // built from configuration and the VCH's host facts. Pure functions, no I/O.
-import type { V1Node, V1NodeAddress, V1NodeSystemInfo } from '@kubernetes/client-node';
+import type {
+  V1Node,
+  V1NodeAddress,
+  V1NodeCondition,
+  V1NodeStatus,
+  V1NodeSystemInfo,
+} from '@kubernetes/client-node';
 import { formatBytes, formatMilliCpu, parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import type { HostFacts, NodeConfig, ResourceList, ResourceName } from './types.js';
 
@@ -62,6 +68,36 @@ export function nodeAddresses(config: NodeConfig, hostnameResolves: boolean): V1
   // The API server may prefer a Hostname address; offer one only when it leads somewhere.
   if (hostnameResolves) addresses.push({ type: 'Hostname', address: config.nodeName });
   return addresses;
+}
+
+/**
+ * status.declaredFeatures, sorted and unique as the API server validates them. ExtendWebSocketsToKubelet
+ * tells an API server of 1.36+ (whose feature gate of that name is on by default) to proxy WebSocket
+ * exec, attach and port-forward requests to this node unchanged, as it does for a kubelet that declares
+ * it, instead of translating them to SPDY: both transports are served here.
+ */
+export const declaredFeatures: readonly string[] = ['ExtendWebSocketsToKubelet'];
+
+/** The Node status as reported: V1NodeStatus of client-node 1.4 predates declaredFeatures. */
+export type ReportedNodeStatus = V1NodeStatus & { declaredFeatures: string[] };
+
+export function nodeStatus(options: {
+  config: NodeConfig;
+  facts: HostFacts;
+  conditions: V1NodeCondition[];
+  hostnameResolves: boolean;
+}): ReportedNodeStatus {
+  const { config, facts } = options;
+  const capacity = nodeCapacity(config, facts);
+  return {
+    capacity,
+    allocatable: nodeAllocatable(capacity, config.reserved),
+    conditions: options.conditions,
+    addresses: nodeAddresses(config, options.hostnameResolves),
+    daemonEndpoints: { kubeletEndpoint: { Port: config.kubeletPort } },
+    nodeInfo: nodeInfo(config, facts),
+    declaredFeatures: [...declaredFeatures],
+  };
 }
 
 /** Capacity from the VCH, each resource replaceable by configuration. */

@@ -1,0 +1,204 @@
+// The kubelet port of a running vic-kubelet, reached directly as an attacker would: every route wants
+// credentials, a ServiceAccount without nodes/proxy is refused logs and exec, and a malformed upgrade
+// closes its own connection only, while a kubectl exec in another pod carries on.
+import { randomBytes } from 'node:crypto';
+import test from 'ava';
+import * as k8s from '@kubernetes/client-node';
+import { kubeConfig, kubectl, testNamespace } from '../support/env.js';
+import {
+  kubeletRequest,
+  rawRequest,
+  spdyUpgradeHeaders,
+  webSocketUpgradeHeaders,
+  type KubeletAuth,
+} from '../support/kubelet-client.js';
+import { createPod, podOn, podWhere, shell } from '../support/pods.js';
+import { startKubectl } from '../support/pty.js';
+import { VicKubelet } from '../support/vic-kubelet.js';
+
+let vk: VicKubelet;
+let ns: string;
+let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+let noProxyToken = '';
+
+test.before(async () => {
+  vk = await VicKubelet.start();
+  namespace = await testNamespace(kubeConfig(), 'vk-sec');
+  ns = namespace.name;
+  await vk.waitReady();
+  const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
+  await createPod(ns, 'victim', on({ containers: [shell('main', 'echo victim-log; sleep 3600')] }));
+  await createPod(ns, 'bystander', on({ containers: [shell('main', 'sleep 3600')] }));
+  for (const name of ['victim', 'bystander']) {
+    await podWhere(
+      ns,
+      name,
+      'running',
+      (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined,
+    );
+  }
+  // A ServiceAccount that may read pods in its namespace, but has nothing on nodes.
+  await kubeConfig()
+    .makeApiClient(k8s.CoreV1Api)
+    .createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'no-proxy' } } });
+  const token = await kubectl(['create', 'token', 'no-proxy', '-n', ns]);
+  if (token.exitCode !== 0) throw new Error(`kubectl create token: ${token.stderr}`);
+  noProxyToken = token.stdout.trim();
+});
+
+test.after.always(async () => {
+  await namespace?.cleanup();
+  await vk?.cleanup();
+});
+
+const execPath = (pod: string, query = 'command=cat&input=1&output=1') => `/exec/${ns}/${pod}/main?${query}`;
+
+/** Every request the kubelet API serves, with an upgrade's headers where it upgrades. */
+function everyRoute(): Array<{
+  what: string;
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+}> {
+  return [
+    { what: 'containerLogs', method: 'GET', path: `/containerLogs/${ns}/victim/main` },
+    { what: 'exec (SPDY)', method: 'POST', path: execPath('victim'), headers: spdyUpgradeHeaders },
+    { what: 'exec (WebSocket)', method: 'GET', path: execPath('victim'), headers: webSocketUpgradeHeaders() },
+    {
+      what: 'attach (SPDY)',
+      method: 'POST',
+      path: `/attach/${ns}/victim/main?output=1`,
+      headers: spdyUpgradeHeaders,
+    },
+    {
+      what: 'attach (WebSocket)',
+      method: 'GET',
+      path: `/attach/${ns}/victim/main?output=1`,
+      headers: webSocketUpgradeHeaders(),
+    },
+    {
+      what: 'portForward (SPDY)',
+      method: 'POST',
+      path: `/portForward/${ns}/victim`,
+      headers: { ...spdyUpgradeHeaders, 'X-Stream-Protocol-Version': 'portforward.k8s.io' },
+    },
+    {
+      what: 'portForward (WebSocket)',
+      method: 'GET',
+      path: `/portForward/${ns}/victim?port=80`,
+      headers: webSocketUpgradeHeaders('v4.channel.k8s.io'),
+    },
+    { what: 'run', method: 'POST', path: `/run/${ns}/victim/main?cmd=ls` },
+    { what: 'pods', method: 'GET', path: '/pods' },
+    { what: 'runningpods', method: 'GET', path: '/runningpods/' },
+    { what: 'stats/summary', method: 'GET', path: '/stats/summary' },
+    { what: 'metrics/resource', method: 'GET', path: '/metrics/resource' },
+    { what: 'metrics', method: 'GET', path: '/metrics' },
+    { what: 'healthz', method: 'GET', path: '/healthz' },
+    { what: 'an unknown path', method: 'GET', path: '/nope' },
+  ];
+}
+
+async function statusOf(
+  route: { method: string; path: string; headers?: Record<string, string> },
+  auth: KubeletAuth,
+) {
+  if (!route.headers) {
+    const reply = await kubeletRequest(vk.port, route.method, route.path, auth);
+    return { status: reply.status, body: reply.body };
+  }
+  const raw = await rawRequest(vk.port, { ...route, headers: route.headers, auth });
+  raw.socket.destroy();
+  return { status: raw.status, body: raw.rest().toString('utf8') };
+}
+
+test('without credentials, or with a token nobody issued, every route of the kubelet port answers 401', async (t) => {
+  for (const route of everyRoute()) {
+    t.is((await statusOf(route, 'none')).status, 401, `${route.what} without credentials`);
+    t.is(
+      (await statusOf(route, { token: 'not-a-real-token' })).status,
+      401,
+      `${route.what} with a bad token`,
+    );
+  }
+  // The same routes do serve the API server's kubelet client certificate.
+  t.like(await statusOf({ method: 'GET', path: '/healthz' }, 'apiserver'), { status: 200, body: 'ok' });
+  t.like(await statusOf({ method: 'GET', path: `/containerLogs/${ns}/victim/main` }, 'apiserver'), {
+    status: 200,
+    body: 'victim-log\n',
+  });
+});
+
+test('a ServiceAccount without nodes/proxy gets 403 on exec and containerLogs', async (t) => {
+  const user = `system:serviceaccount:${ns}:no-proxy`;
+  const token = { token: noProxyToken };
+  const logs = await statusOf({ method: 'GET', path: `/containerLogs/${ns}/victim/main` }, token);
+  t.is(logs.status, 403);
+  t.is(logs.body, `Forbidden (user=${user}, verb=get, resource=nodes, subresource(s)=[proxy])\n`);
+  for (const exec of [
+    { method: 'POST', path: execPath('victim'), headers: spdyUpgradeHeaders },
+    { method: 'GET', path: execPath('victim'), headers: webSocketUpgradeHeaders() },
+  ]) {
+    const reply = await statusOf(exec, token);
+    t.is(reply.status, 403, exec.headers.Upgrade);
+    const verb = exec.method === 'POST' ? 'create' : 'get';
+    t.true(
+      reply.body.includes(`Forbidden (user=${user}, verb=${verb}, resource=nodes, subresource(s)=[proxy])`),
+      reply.body,
+    );
+  }
+});
+
+test('malformed upgrades close only their own connection; a kubectl exec elsewhere carries on', async (t) => {
+  const bystander = startKubectl(['exec', '-i', '-n', ns, 'bystander', '--', 'cat']);
+  t.teardown(() => bystander.kill('SIGKILL'));
+  bystander.write('before\n');
+  await bystander.until('before\n');
+
+  // SPDY: upgraded, then bytes that are no SPDY frame (a control frame of version 9, then noise).
+  const spdy = await rawRequest(vk.port, {
+    method: 'POST',
+    path: execPath('victim'),
+    headers: spdyUpgradeHeaders,
+    auth: 'apiserver',
+  });
+  t.is(spdy.status, 101);
+  spdy.socket.write(Buffer.concat([Buffer.from('800900010000000a', 'hex'), randomBytes(64)]));
+  await spdy.closed;
+
+  // WebSocket: upgraded, then a frame a client must never send (unmasked).
+  const ws = await rawRequest(vk.port, {
+    method: 'GET',
+    path: execPath('victim'),
+    headers: webSocketUpgradeHeaders(),
+    auth: 'apiserver',
+  });
+  t.is(ws.status, 101);
+  ws.socket.write(Buffer.concat([Buffer.from([0x82, 0x05]), Buffer.from('hello')]));
+  await ws.closed;
+
+  // Upgrade requests that name no protocol we speak, no version of one, or lack the WebSocket key.
+  for (const { method, headers } of [
+    { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'h2c' } },
+    { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1' } },
+    {
+      method: 'GET',
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' },
+    },
+  ]) {
+    const bad = await rawRequest(vk.port, { method, path: execPath('victim'), headers, auth: 'apiserver' });
+    t.is(bad.status, 400, `${method} with Upgrade: ${headers.Upgrade}`);
+    await bad.closed;
+  }
+
+  // The session that was open all along still works, to its normal end.
+  bystander.end('after\n');
+  const exit = await bystander.exit();
+  t.is(exit.code, 0, bystander.describe());
+  t.is(bystander.stdout.toString(), 'before\nafter\n');
+
+  // And vic-kubelet is still up and serving.
+  t.true(vk.running, vk.output().slice(-3000));
+  const again = await kubectl(['exec', '-n', ns, 'victim', '--', 'sh', '-c', 'exit 3']);
+  t.is(again.exitCode, 3, again.stderr);
+});

@@ -13,7 +13,7 @@ import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
 import { loggedUpgrades } from '../support/kubelet-client.js';
-import { createPod, podOn, podWhere, shell } from '../support/pods.js';
+import { allRunning, createPod, kubectlVersions, podOn, shell } from '../support/pods.js';
 import { startKubectl, startKubectlInPty } from '../support/pty.js';
 import { VicKubelet } from '../support/vic-kubelet.js';
 
@@ -21,22 +21,7 @@ let vk: VicKubelet;
 let ns: string;
 let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
 
-const kubectlVersions = [
-  { label: 'kubectl 1.37', version: undefined, suffix: '137' },
-  { label: 'kubectl 1.27', version: '1.27', suffix: '127' },
-] as const;
-
-/** Waits until the pod's containers all run. */
-async function running(name: string): Promise<void> {
-  await podWhere(
-    ns,
-    name,
-    'all containers running',
-    (p) =>
-      (p.status?.containerStatuses?.length ?? 0) === (p.spec?.containers.length ?? -1) &&
-      (p.status?.containerStatuses ?? []).every((c) => c.state?.running !== undefined),
-  );
-}
+const running = async (name: string): Promise<void> => void (await allRunning(ns, name));
 
 test.before(async () => {
   // Debug level: the log says which transport each streaming upgrade arrived on.

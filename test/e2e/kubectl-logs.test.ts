@@ -3,7 +3,15 @@
 // after a restart; follow with the newest kubectl and with kubectl 1.27.
 import test from 'ava';
 import { eventually, kubeConfig, kubectl, testNamespace } from '../support/env.js';
-import { containerStatus, createPod, podOn, podWhere, shell } from '../support/pods.js';
+import {
+  allRunning,
+  containerStatus,
+  createPod,
+  kubectlVersions,
+  podOn,
+  podWhere,
+  shell,
+} from '../support/pods.js';
 import { startKubectl } from '../support/pty.js';
 import { VicKubelet } from '../support/vic-kubelet.js';
 
@@ -25,22 +33,7 @@ test.after.always(async () => {
 
 const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
 
-const kubectlVersions = [
-  { label: 'kubectl 1.37', version: undefined, suffix: '137' },
-  { label: 'kubectl 1.27', version: '1.27', suffix: '127' },
-] as const;
-
-/** Waits until every container of the pod runs. */
-async function running(name: string): Promise<void> {
-  await podWhere(
-    ns,
-    name,
-    'all containers running',
-    (p) =>
-      (p.status?.containerStatuses?.length ?? 0) === (p.spec?.containers.length ?? -1) &&
-      (p.status?.containerStatuses ?? []).every((c) => c.state?.running !== undefined),
-  );
-}
+const running = async (name: string): Promise<void> => void (await allRunning(ns, name));
 
 /** `kubectl logs` that must succeed; its stdout. */
 async function logs(args: string[], version?: string): Promise<string> {

@@ -26,3 +26,5 @@ fi
 
 # The control plane is for tests and for `npm start` without a cluster of one's own.
 [[ -n ${VK_SKIP_CONTROLPLANE:-} ]] || bash "$VK_ROOT/test/env/build-controlplane.sh"
+# metrics-server, for the `kubectl top` tests (it runs as a pod on a virtual node: test/env/metrics-server.sh).
+[[ -n ${VK_SKIP_CONTROLPLANE:-} ]] || bash "$VK_ROOT/test/env/build-metrics-server.sh"

@@ -62,3 +62,21 @@ export function containerStatus(pod: k8s.V1Pod, name: string): k8s.V1ContainerSt
     (c) => c.name === name,
   );
 }
+
+/** Waits until every container of the pod runs. */
+export async function allRunning(namespace: string, name: string): Promise<k8s.V1Pod> {
+  return podWhere(
+    namespace,
+    name,
+    'all containers running',
+    (p) =>
+      (p.status?.containerStatuses?.length ?? 0) === (p.spec?.containers.length ?? -1) &&
+      (p.status?.containerStatuses ?? []).every((c) => c.state?.running !== undefined),
+  );
+}
+
+/** The kubectl clients every streaming feature is tested with: the newest, and 1.27 (SPDY all the way). */
+export const kubectlVersions = [
+  { label: 'kubectl 1.37', version: undefined, suffix: '137' },
+  { label: 'kubectl 1.27', version: '1.27', suffix: '127' },
+] as const;

@@ -73,7 +73,7 @@ async function rawDieSeen(): Promise<number> {
   await c.start();
   const events = (await engine.getEvents({
     filters: { container: [c.id], event: ['die'] },
-  })) as NodeJS.ReadableStream;
+  }));
   const seen = new Promise<number>((resolve) => events.once('data', () => resolve(performance.now())));
   const killed = performance.now();
   await c.kill();

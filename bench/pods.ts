@@ -71,9 +71,9 @@ async function rawDieSeen(): Promise<number> {
     Labels: { 'vic-bench': 'raw' },
   });
   await c.start();
-  const events = (await engine.getEvents({
+  const events = await engine.getEvents({
     filters: { container: [c.id], event: ['die'] },
-  }));
+  });
   const seen = new Promise<number>((resolve) => events.once('data', () => resolve(performance.now())));
   const killed = performance.now();
   await c.kill();

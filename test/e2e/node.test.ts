@@ -45,8 +45,18 @@ test.serial('the node registers Ready with capacity, labels, taint and nodeInfo 
     team: 'vic',
     tier: 'edge',
   });
+  t.true(
+    node.spec?.taints?.some(
+      (x) => x.key === 'virtual-kubelet.io/provider' && x.value === 'vic' && x.effect === 'NoSchedule',
+    ),
+  );
+  // The node lifecycle controller puts not-ready on every new node and lifts it once it sees Ready.
+  const taints = await eventually('only our taint left', async () => {
+    const n = await core().readNode({ name: vk.nodeName });
+    return n.spec?.taints?.length === 1 ? n.spec.taints : undefined;
+  });
   t.deepEqual(
-    node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`),
+    taints.map((x) => `${x.key}=${x.value}:${x.effect}`),
     ['virtual-kubelet.io/provider=vic:NoSchedule'],
   );
   for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
@@ -78,21 +88,20 @@ test('capacity overrides, a reserve and a custom taint are honoured; --no-taint 
   let node = await core().readNode({ name: vk.nodeName });
   t.like(node.status?.capacity, { cpu: '8', memory: '16Gi', pods: '20' });
   t.like(node.status?.allocatable, { cpu: '7500m', memory: '15Gi', pods: '18' });
-  t.deepEqual(
-    node.spec?.taints?.map((x) => `${x.key}=${x.value}:${x.effect}`),
-    ['edge=only:NoExecute'],
-  );
+  // Ours, beside whatever the node lifecycle controller adds to a node it has just seen.
+  t.true(node.spec?.taints?.some((x) => `${x.key}=${x.value}:${x.effect}` === 'edge=only:NoExecute'));
+  t.false(node.spec?.taints?.some((x) => x.key === 'virtual-kubelet.io/provider'));
 
   // The same node name again, now without a taint: the existing Node is taken over.
   await vk.stop();
   const again = await VicKubelet.start({ nodeName: vk.nodeName, args: ['--no-taint'] });
   t.teardown(() => again.cleanup());
   await again.waitReady();
-  node = await eventually('taint removed', async () => {
+  node = await eventually('taint removed and capacity back to what the VCH says', async () => {
     const n = await core().readNode({ name: vk.nodeName });
-    return (n.spec?.taints ?? []).length === 0 ? n : undefined;
+    return (n.spec?.taints ?? []).length === 0 && n.status?.capacity?.pods === '110' ? n : undefined;
   });
-  t.is(node.status?.capacity?.pods, '110');
+  t.is(node.status?.capacity?.cpu, node.status?.allocatable?.cpu);
 });
 
 test('after 3 minutes the node is still Ready and carries no unreachable taint', async (t) => {

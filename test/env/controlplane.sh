@@ -105,6 +105,11 @@ stop-apiserver() { stop_bg kube-apiserver; }
 start-apiserver() {
   is_running kube-apiserver || start_apiserver
   wait_for kube-apiserver 90 apiserver_ready
+  # The scheduler and the controller-manager would sit in their watch back-off for a while after an
+  # API server restart; restarting them puts the cluster back at once for whatever test runs next.
+  stop_bg kube-scheduler
+  stop_bg kube-controller-manager
+  up
 }
 
 restart-apiserver() {

@@ -16,8 +16,11 @@ if [[ -z ${DOCKER_HOST:-} ]]; then
   bash "$env_dir/docker.sh" up
   bash "$env_dir/images.sh"
   export DOCKER_HOST=unix:///var/tmp/vic-kubelet-docker/docker.sock
+  embedded_vch=1
 fi
 args=()
+# The embedded VCH has no registry access: its pod sandboxes use the locally built pause image.
+if [[ -n ${embedded_vch:-} ]]; then args+=(--sandbox-image vic-test/pause:latest); fi
 if [[ -z ${KUBECONFIG:-} ]]; then
   bash "$env_dir/controlplane.sh" up
   export KUBECONFIG=$root/.cache/env/admin.kubeconfig

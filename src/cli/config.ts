@@ -57,6 +57,8 @@ export const defaultTaint = {
   effect: 'NoSchedule',
 } as const;
 export const kubeletVersion = 'v1.37.2';
+/** The sandbox of every pod VM: the kubelet's own pause image, unless the VCH offers another. */
+export const defaultSandboxImage = 'registry.k8s.io/pause:3.10';
 
 /** The first non-internal IPv4 address of this machine, else loopback. */
 export function defaultNodeIP(): string {
@@ -72,7 +74,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.KUBECONFIG ? { kubeconfig: env.KUBECONFIG } : {}),
     vch: {
       endpoint: env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
-      sandboxImage: 'vic-test/pause:latest',
+      sandboxImage: defaultSandboxImage,
     },
     kubelet: {
       address: '0.0.0.0',

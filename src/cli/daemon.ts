@@ -146,7 +146,7 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     logger,
     metrics,
   });
-  const listening = server.listen().then(({ port }) => logger.info({ port }, 'kubelet API listening'));
+  const listening = server.listen().then(() => undefined);
 
   const running = [
     listening,

@@ -8,6 +8,7 @@ import { silentLogger, type Logger } from '../shared/logger.js';
 import { dial, type VchClient } from './client.js';
 import { nodeFilter, parseLabels } from './labels.js';
 import type { ContainerRole } from './types.js';
+import { onLines } from './json-lines.js';
 
 export interface VchEvent {
   podUid: string;
@@ -191,17 +192,7 @@ export class EventWatcher {
     this.#connectedOnce = true;
     this.#backoffMs = MIN_BACKOFF_MS;
     this.#log.debug({ since }, 'event stream connected');
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (line) this.#handleLine(line);
-      }
-    });
+    onLines(stream, (line) => this.#handleLine(line));
     stream.on('error', (err) => this.#log.info({ err: messageOf(err) }, 'event stream dropped'));
     stream.on('close', () => {
       if (this.#stream !== stream) return;

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { messageOf } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { dial, type VchClient } from './client.js';
+import { onLines } from './json-lines.js';
 
 export interface ContainerStats {
   containerId: string;
@@ -160,23 +161,14 @@ export class StatsCollector {
       return;
     }
     sub.stream = stream;
-    let buffered = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline).trim();
-        buffered = buffered.slice(newline + 1);
-        if (!line) continue;
-        try {
-          const stats = toContainerStats(id, JSON.parse(line) as DockerStatsSample, sub.latest);
-          if (!stats) continue;
-          sub.latest = stats;
-          for (const w of sub.waiters.splice(0)) w(stats);
-        } catch (err) {
-          this.#log.debug({ id, err: messageOf(err) }, 'unreadable stats sample');
-        }
+    onLines(stream, (line) => {
+      try {
+        const stats = toContainerStats(id, JSON.parse(line) as DockerStatsSample, sub.latest);
+        if (!stats) return;
+        sub.latest = stats;
+        for (const w of sub.waiters.splice(0)) w(stats);
+      } catch (err) {
+        this.#log.debug({ id, err: messageOf(err) }, 'unreadable stats sample');
       }
     });
     stream.on('error', (err) => this.#log.debug({ id, err: err.message }, 'stats stream error'));

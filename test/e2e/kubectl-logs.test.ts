@@ -2,7 +2,7 @@
 // since, timestamps, limit-bytes, a container of a multi-container pod, and the previous container
 // after a restart; follow with the newest kubectl and with kubectl 1.27.
 import test from 'ava';
-import { eventually, kubeConfig, kubectl, testNamespace } from '../support/env.js';
+import { eventually, kubectl } from '../support/env.js';
 import {
   allRunning,
   containerStatus,
@@ -13,41 +13,27 @@ import {
   shell,
 } from '../support/pods.js';
 import { startKubectl } from '../support/pty.js';
-import { VicKubelet } from '../support/vic-kubelet.js';
+import { virtualNodeForFile } from '../support/virtual-node.js';
 
-let vk: VicKubelet;
-let ns: string;
-let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+const node = virtualNodeForFile(test, 'vk-logs');
 
-test.before(async () => {
-  vk = await VicKubelet.start();
-  namespace = await testNamespace(kubeConfig(), 'vk-logs');
-  ns = namespace.name;
-  await vk.waitReady();
-});
+const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
 
-test.after.always(async () => {
-  await namespace?.cleanup();
-  await vk?.cleanup();
-});
-
-const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
-
-const running = async (name: string): Promise<void> => void (await allRunning(ns, name));
+const running = async (name: string): Promise<void> => void (await allRunning(node.ns, name));
 
 /** `kubectl logs` that must succeed; its stdout. */
 async function logs(args: string[], version?: string): Promise<string> {
-  const result = await kubectl(['logs', '-n', ns, ...args], { version });
+  const result = await kubectl(['logs', '-n', node.ns, ...args], { version });
   if (result.exitCode !== 0) {
     throw new Error(
-      `kubectl logs ${args.join(' ')}: exit ${result.exitCode}: ${result.stderr}\n${vk.output().slice(-3000)}`,
+      `kubectl logs ${args.join(' ')}: exit ${result.exitCode}: ${result.stderr}\n${node.vk.output().slice(-3000)}`,
     );
   }
   return result.stdout;
 }
 
 async function touch(pod: string, file: string): Promise<void> {
-  const result = await kubectl(['exec', '-n', ns, pod, '--', 'touch', file]);
+  const result = await kubectl(['exec', '-n', node.ns, pod, '--', 'touch', file]);
   if (result.exitCode !== 0) throw new Error(`touch ${file} in ${pod}: ${result.stderr}`);
 }
 
@@ -60,7 +46,7 @@ for (const { label, version, suffix } of kubectlVersions) {
   test(`${label}: logs -f shows lines written after it started and ends when the container stops`, async (t) => {
     const name = `follow-${suffix}`;
     await createPod(
-      ns,
+      node.ns,
       name,
       on({
         restartPolicy: 'Never',
@@ -70,7 +56,7 @@ for (const { label, version, suffix } of kubectlVersions) {
       }),
     );
     await running(name);
-    const follow = startKubectl(['logs', '-f', '-n', ns, name], { version });
+    const follow = startKubectl(['logs', '-f', '-n', node.ns, name], { version });
     t.teardown(() => follow.kill('SIGKILL'));
     await follow.until('first\n');
     t.false(follow.stdout.toString().includes('second'));
@@ -86,7 +72,7 @@ for (const { label, version, suffix } of kubectlVersions) {
 
 test('--tail, --limit-bytes and --timestamps', async (t) => {
   const started = Date.now();
-  await createPod(ns, 'lines', on({ containers: [shell('main', 'seq 1 10; sleep 3600')] }));
+  await createPod(node.ns, 'lines', on({ containers: [shell('main', 'seq 1 10; sleep 3600')] }));
   await running('lines');
   const all = await logs(['lines']);
   t.is(all, '1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n');
@@ -108,7 +94,11 @@ test('--tail, --limit-bytes and --timestamps', async (t) => {
 });
 
 test('--since and --since-time keep only the lines written after that moment', async (t) => {
-  await createPod(ns, 'gap', on({ containers: [shell('main', 'echo old; sleep 6; echo new; sleep 3600')] }));
+  await createPod(
+    node.ns,
+    'gap',
+    on({ containers: [shell('main', 'echo old; sleep 6; echo new; sleep 3600')] }),
+  );
   await running('gap');
   const stamped = await eventually('the line "new"', async () => {
     const text = await logs(['gap', '--timestamps']);
@@ -136,7 +126,7 @@ test('--since and --since-time keep only the lines written after that moment', a
 
 test('-c picks a container of a multi-container pod', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'two',
     on({ containers: [shell('a', 'echo from-a; sleep 3600'), shell('b', 'echo from-b; sleep 3600')] }),
   );
@@ -144,14 +134,14 @@ test('-c picks a container of a multi-container pod', async (t) => {
   t.is(await logs(['two', '-c', 'a']), 'from-a\n');
   t.is(await logs(['two', '-c', 'b']), 'from-b\n');
   t.is(await logs(['two', '--all-containers', '--prefix']), '[pod/two/a] from-a\n[pod/two/b] from-b\n');
-  const unknown = await kubectl(['logs', '-n', ns, 'two', '-c', 'nope']);
+  const unknown = await kubectl(['logs', '-n', node.ns, 'two', '-c', 'nope']);
   t.not(unknown.exitCode, 0);
   t.regex(unknown.stderr, /nope/);
 });
 
 test('--previous shows the container that ran before the restart', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'restarts',
     on({
       restartPolicy: 'Always',
@@ -163,12 +153,12 @@ test('--previous shows the container that ran before the restart', async (t) => 
   await running('restarts');
   const first = (await logs(['restarts'])).trim();
   t.regex(first, /^run-[0-9a-f-]{36}$/);
-  const noPrevious = await kubectl(['logs', '-n', ns, 'restarts', '--previous']);
+  const noPrevious = await kubectl(['logs', '-n', node.ns, 'restarts', '--previous']);
   t.not(noPrevious.exitCode, 0, 'nothing ran before the first container');
 
   await touch('restarts', '/tmp/stop');
   const restarted = await podWhere(
-    ns,
+    node.ns,
     'restarts',
     'restarted and running again',
     (p) => {

@@ -2,32 +2,19 @@
 // init containers, image failures, admission and graceful deletion, all through the real cluster.
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
-import { eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
+import { eventually, kubeConfig, kubectl, testEnv } from '../support/env.js';
 import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
-import { podVmContainers, VicKubelet } from '../support/vic-kubelet.js';
+import { virtualNodeForFile } from '../support/virtual-node.js';
+import { podVmContainers } from '../support/vic-kubelet.js';
 
-let vk: VicKubelet;
-let ns: string;
-let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+const node = virtualNodeForFile(test, 'vk-pods');
 
-test.before(async () => {
-  vk = await VicKubelet.start();
-  namespace = await testNamespace(kubeConfig(), 'vk-pods');
-  ns = namespace.name;
-  await vk.waitReady();
-});
-
-test.after.always(async () => {
-  await namespace?.cleanup();
-  await vk?.cleanup();
-});
-
-const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
+const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
 
 test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virtual node', async (t) => {
   const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
   await apps.createNamespacedDeployment({
-    namespace: ns,
+    namespace: node.ns,
     body: {
       metadata: { name: 'web' },
       spec: {
@@ -43,20 +30,20 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
   await eventually(
     'deployment available',
     async () => {
-      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: ns });
+      const d = await apps.readNamespacedDeployment({ name: 'web', namespace: node.ns });
       return d.status?.readyReplicas === 3 ? d : undefined;
     },
     { timeoutMs: 90_000 },
   );
-  const wide = await kubectl(['get', 'pods', '-n', ns, '-l', 'app=web', '-o', 'wide', '--no-headers']);
+  const wide = await kubectl(['get', 'pods', '-n', node.ns, '-l', 'app=web', '-o', 'wide', '--no-headers']);
   const lines = wide.stdout.trim().split('\n');
   t.is(lines.length, 3);
   for (const line of lines) {
     t.regex(line, /1\/1\s+Running/);
     t.regex(line, /\b\d+\.\d+\.\d+\.\d+\b/);
-    t.true(line.includes(vk.nodeName));
+    t.true(line.includes(node.vk.nodeName));
   }
-  const pods = await core().listNamespacedPod({ namespace: ns, labelSelector: 'app=web' });
+  const pods = await core().listNamespacedPod({ namespace: node.ns, labelSelector: 'app=web' });
   const ips = new Set(pods.items.map((p) => p.status?.podIP));
   t.is(ips.size, 3, 'each pod VM has its own IP');
   for (const pod of pods.items) {
@@ -71,7 +58,7 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
     t.is(pod.status?.hostIP, '127.0.0.1');
     t.regex(containerStatus(pod, 'web')?.containerID ?? '', /^docker:\/\/[0-9a-f]{64}$/);
   }
-  const vms = await podVmContainers(vk.nodeName);
+  const vms = await podVmContainers(node.vk.nodeName);
   for (const pod of pods.items) {
     const mine = vms.filter((c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid);
     t.is(mine.length, 2, 'one sandbox and one container per pod VM');
@@ -80,13 +67,13 @@ test('a 3-replica Deployment becomes Ready and kubectl shows pod IPs on the virt
 
 test('an exit code and its reason appear in kubectl get pod -o json; restartPolicy Never fails the pod', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'exit3',
     on({ restartPolicy: 'Never', containers: [shell('main', 'echo bye; exit 3')] }),
   );
-  await podWhere(ns, 'exit3', 'phase Failed', (p) => p.status?.phase === 'Failed');
+  await podWhere(node.ns, 'exit3', 'phase Failed', (p) => p.status?.phase === 'Failed');
   const json = JSON.parse(
-    (await kubectl(['get', 'pod', 'exit3', '-n', ns, '-o', 'json'])).stdout,
+    (await kubectl(['get', 'pod', 'exit3', '-n', node.ns, '-o', 'json'])).stdout,
   ) as k8s.V1Pod;
   const terminated = json.status?.containerStatuses?.[0]?.state?.terminated;
   t.is(terminated?.exitCode, 3);
@@ -101,19 +88,19 @@ test('an exit code and its reason appear in kubectl get pod -o json; restartPoli
 
 test('restartPolicy OnFailure: success completes the pod, failure restarts it', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'onfailure-ok',
     on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 0')] }),
   );
   await createPod(
-    ns,
+    node.ns,
     'onfailure-bad',
     on({ restartPolicy: 'OnFailure', containers: [shell('main', 'exit 1')] }),
   );
-  const ok = await podWhere(ns, 'onfailure-ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
+  const ok = await podWhere(node.ns, 'onfailure-ok', 'Succeeded', (p) => p.status?.phase === 'Succeeded');
   t.is(containerStatus(ok, 'main')?.state?.terminated?.reason, 'Completed');
   const bad = await podWhere(
-    ns,
+    node.ns,
     'onfailure-bad',
     'restarted',
     (p) => (containerStatus(p, 'main')?.restartCount ?? 0) >= 1,
@@ -124,12 +111,12 @@ test('restartPolicy OnFailure: success completes the pod, failure restarts it', 
 
 test('restartPolicy Always restarts a crashing container into CrashLoopBackOff with the kubelet’s back-off', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'crasher',
     on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }),
   );
   const looping = await podWhere(
-    ns,
+    node.ns,
     'crasher',
     'CrashLoopBackOff',
     (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'CrashLoopBackOff',
@@ -144,13 +131,13 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
   t.true((status?.restartCount ?? 0) >= 1);
   t.is(looping.status?.phase, 'Running');
   const backOff = await eventually('a BackOff event', async () =>
-    (await podEvents(ns, 'crasher')).find((e) => e.reason === 'BackOff'),
+    (await podEvents(node.ns, 'crasher')).find((e) => e.reason === 'BackOff'),
   );
   t.regex(backOff.message ?? '', /^Back-off restarting failed container main in pod crasher_/);
-  const shown = await kubectl(['get', 'pod', 'crasher', '-n', ns, '--no-headers']);
+  const shown = await kubectl(['get', 'pod', 'crasher', '-n', node.ns, '--no-headers']);
   t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
   // The back-off, not a tight loop: only a few attempts within the first half minute.
-  const vms = (await podVmContainers(vk.nodeName)).filter(
+  const vms = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid,
   );
   t.true(
@@ -161,7 +148,7 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
 
 test('init containers run one after another, in order, before the app container', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'inits',
     on({
       initContainers: [shell('first', 'sleep 1'), shell('second', 'sleep 1')],
@@ -169,7 +156,7 @@ test('init containers run one after another, in order, before the app container'
     }),
   );
   const pod = await podWhere(
-    ns,
+    node.ns,
     'inits',
     'Running',
     (p) => p.status?.phase === 'Running' && containerStatus(p, 'app')?.ready === true,
@@ -192,7 +179,7 @@ test('init containers run one after another, in order, before the app container'
 
 test('a failing init container with restartPolicy Never fails the pod and the app never starts', async (t) => {
   await createPod(
-    ns,
+    node.ns,
     'init-fails',
     on({
       restartPolicy: 'Never',
@@ -200,10 +187,10 @@ test('a failing init container with restartPolicy Never fails the pod and the ap
       containers: [shell('app', 'sleep 3600')],
     }),
   );
-  const pod = await podWhere(ns, 'init-fails', 'Failed', (p) => p.status?.phase === 'Failed');
+  const pod = await podWhere(node.ns, 'init-fails', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(containerStatus(pod, 'setup')?.state?.terminated?.exitCode, 7);
   t.is(containerStatus(pod, 'app')?.state?.waiting?.reason, 'PodInitializing');
-  const vms = (await podVmContainers(vk.nodeName)).filter(
+  const vms = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
   );
   t.false(vms.some((c) => c.labels['vic-kubelet.io/container-name'] === 'app'));
@@ -212,20 +199,20 @@ test('a failing init container with restartPolicy Never fails the pod and the ap
 test('a missing image ends in ImagePullBackOff with events; a malformed one in InvalidImageName', async (t) => {
   const { host } = testEnv.registry;
   await createPod(
-    ns,
+    node.ns,
     'no-image',
     on({ containers: [{ name: 'main', image: `${host}/vic/does-not-exist:1.0` }] }),
   );
-  await createPod(ns, 'bad-name', on({ containers: [{ name: 'main', image: 'UPPER/Case::bad' }] }));
+  await createPod(node.ns, 'bad-name', on({ containers: [{ name: 'main', image: 'UPPER/Case::bad' }] }));
   const backoff = await podWhere(
-    ns,
+    node.ns,
     'no-image',
     'ImagePullBackOff',
     (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'ImagePullBackOff',
     90_000,
   );
   t.is(backoff.status?.phase, 'Pending');
-  const events = await podEvents(ns, 'no-image');
+  const events = await podEvents(node.ns, 'no-image');
   t.true(events.some((e) => e.reason === 'Pulling'));
   t.true(
     events.some(
@@ -234,7 +221,7 @@ test('a missing image ends in ImagePullBackOff with events; a malformed one in I
   );
   t.true(events.some((e) => e.reason === 'Failed' && e.message === 'Error: ErrImagePull'));
   const invalid = await podWhere(
-    ns,
+    node.ns,
     'bad-name',
     'InvalidImageName',
     (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'InvalidImageName',
@@ -246,7 +233,7 @@ test('an image from the private registry is pulled with an imagePullSecret', asy
   const { host, user, password } = testEnv.registry;
   const auth = Buffer.from(`${user}:${password}`).toString('base64');
   await core().createNamespacedSecret({
-    namespace: ns,
+    namespace: node.ns,
     body: {
       metadata: { name: 'regcred' },
       type: 'kubernetes.io/dockerconfigjson',
@@ -254,7 +241,7 @@ test('an image from the private registry is pulled with an imagePullSecret', asy
     },
   });
   await createPod(
-    ns,
+    node.ns,
     'private',
     on({
       imagePullSecrets: [{ name: 'regcred' }],
@@ -268,29 +255,31 @@ test('an image from the private registry is pulled with an imagePullSecret', asy
       ],
     }),
   );
-  const pod = await podWhere(ns, 'private', 'Running', (p) => p.status?.phase === 'Running', 90_000);
+  const pod = await podWhere(node.ns, 'private', 'Running', (p) => p.status?.phase === 'Running', 90_000);
   t.regex(containerStatus(pod, 'main')?.imageID ?? '', /^docker-pullable:\/\/.*@sha256:/);
-  const events = await podEvents(ns, 'private');
+  const events = await podEvents(node.ns, 'private');
   t.true(events.some((e) => e.reason === 'Pulled' && /Successfully pulled image/.test(e.message ?? '')));
 });
 
 test('pods asking for what a pod VM cannot give, or more than is left, fail with a reason and an event', async (t) => {
-  await createPod(ns, 'host-net', on({ hostNetwork: true, containers: [shell('main', 'sleep 3600')] }));
+  await createPod(node.ns, 'host-net', on({ hostNetwork: true, containers: [shell('main', 'sleep 3600')] }));
   // The scheduler would never place 500 CPUs here; bind by name, as a kubelet must defend itself anyway.
-  await createPod(ns, 'too-big', {
+  await createPod(node.ns, 'too-big', {
     ...on({ containers: [shell('main', 'sleep 3600', { resources: { requests: { cpu: '500' } } })] }),
-    nodeName: vk.nodeName,
+    nodeName: node.vk.nodeName,
   });
-  const hostNet = await podWhere(ns, 'host-net', 'Failed', (p) => p.status?.phase === 'Failed');
+  const hostNet = await podWhere(node.ns, 'host-net', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(hostNet.status?.reason, 'UnsupportedPodSpec');
   t.regex(hostNet.status?.message ?? '', /spec\.hostNetwork/);
   t.true(
-    (await podEvents(ns, 'host-net')).some((e) => e.reason === 'UnsupportedPodSpec' && e.type === 'Warning'),
+    (await podEvents(node.ns, 'host-net')).some(
+      (e) => e.reason === 'UnsupportedPodSpec' && e.type === 'Warning',
+    ),
   );
-  const tooBig = await podWhere(ns, 'too-big', 'Failed', (p) => p.status?.phase === 'Failed');
+  const tooBig = await podWhere(node.ns, 'too-big', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(tooBig.status?.reason, 'OutOfcpu');
   t.regex(tooBig.status?.message ?? '', /Node didn't have enough resource: cpu, requested: 500000/);
-  const vms = await podVmContainers(vk.nodeName);
+  const vms = await podVmContainers(node.vk.nodeName);
   t.false(
     vms.some((c) =>
       [hostNet.metadata?.uid, tooBig.metadata?.uid].includes(c.labels['vic-kubelet.io/pod-uid']),
@@ -302,24 +291,24 @@ test('pods asking for what a pod VM cannot give, or more than is left, fail with
 test('kubectl delete pod stops the pod VM within its grace period and removes it and the pod', async (t) => {
   // A container that ignores SIGTERM: only the end of the grace period stops it.
   await createPod(
-    ns,
+    node.ns,
     'stubborn',
     on({
       terminationGracePeriodSeconds: 3,
       containers: [shell('main', 'trap "" TERM; while true; do sleep 1; done')],
     }),
   );
-  const pod = await podWhere(ns, 'stubborn', 'Running', (p) => p.status?.phase === 'Running');
+  const pod = await podWhere(node.ns, 'stubborn', 'Running', (p) => p.status?.phase === 'Running');
   const started = Date.now();
-  const result = await kubectl(['delete', 'pod', 'stubborn', '-n', ns, '--wait=true', '--timeout=60s']);
+  const result = await kubectl(['delete', 'pod', 'stubborn', '-n', node.ns, '--wait=true', '--timeout=60s']);
   const took = Date.now() - started;
   t.is(result.exitCode, 0, result.stderr);
   t.log(`kubectl delete took ${took} ms with a 3 s grace period (target: within grace + 2 s)`);
   t.true(took >= 3000, 'the grace period was honoured');
-  const left = (await podVmContainers(vk.nodeName)).filter(
+  const left = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
   );
   t.deepEqual(left, []);
-  const events = await podEvents(ns, 'stubborn');
+  const events = await podEvents(node.ns, 'stubborn');
   t.true(events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container main'));
 });

@@ -11,30 +11,24 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
-import { eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
+import { eventually, kubeConfig, kubectl, testEnv } from '../support/env.js';
 import { loggedUpgrades } from '../support/kubelet-client.js';
 import { allRunning, createPod, kubectlVersions, podOn, shell } from '../support/pods.js';
+import { virtualNodeForFile } from '../support/virtual-node.js';
 import { startKubectl, startKubectlInPty } from '../support/pty.js';
-import { VicKubelet } from '../support/vic-kubelet.js';
 
-let vk: VicKubelet;
-let ns: string;
-let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+// Debug level: the log says which transport each streaming upgrade arrived on.
+const node = virtualNodeForFile(test, 'vk-exec', { args: ['--log-level', 'debug'] });
 
-const running = async (name: string): Promise<void> => void (await allRunning(ns, name));
+const running = async (name: string): Promise<void> => void (await allRunning(node.ns, name));
 
-test.before(async () => {
-  // Debug level: the log says which transport each streaming upgrade arrived on.
-  vk = await VicKubelet.start({ args: ['--log-level', 'debug'] });
-  namespace = await testNamespace(kubeConfig(), 'vk-exec');
-  ns = namespace.name;
-  await vk.waitReady();
-  const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
-  await createPod(ns, 'target', on({ containers: [shell('main', 'sleep 3600')] }));
-  await createPod(ns, 'transport', on({ containers: [shell('main', 'sleep 3600')] }));
+test.serial.before(async () => {
+  const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
+  await createPod(node.ns, 'target', on({ containers: [shell('main', 'sleep 3600')] }));
+  await createPod(node.ns, 'transport', on({ containers: [shell('main', 'sleep 3600')] }));
   for (const { suffix } of kubectlVersions) {
     await createPod(
-      ns,
+      node.ns,
       `reader-${suffix}`,
       on({
         containers: [shell('main', 'while read l; do echo got:$l; done', { stdin: true })],
@@ -46,17 +40,12 @@ test.before(async () => {
   );
 });
 
-test.after.always(async () => {
-  await namespace?.cleanup();
-  await vk?.cleanup();
-});
-
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 for (const { label, version, suffix } of kubectlVersions) {
   test(`${label}: exec keeps stdout and stderr apart and exits with the command's exit code`, async (t) => {
     const failed = await kubectl(
-      ['exec', '-n', ns, 'target', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
+      ['exec', '-n', node.ns, 'target', '--', 'sh', '-c', 'echo out; echo err >&2; exit 3'],
       { version },
     );
     t.is(failed.exitCode, 3, failed.stderr);
@@ -64,7 +53,7 @@ for (const { label, version, suffix } of kubectlVersions) {
     t.true(failed.stderr.startsWith('err\n'), failed.stderr);
     t.false(failed.stderr.includes('out'));
 
-    const ok = await kubectl(['exec', '-n', ns, 'target', '--', 'sh', '-c', 'echo fine'], { version });
+    const ok = await kubectl(['exec', '-n', node.ns, 'target', '--', 'sh', '-c', 'echo fine'], { version });
     t.is(ok.exitCode, 0, ok.stderr);
     t.is(ok.stdout, 'fine\n');
     t.is(ok.stderr, '');
@@ -72,7 +61,7 @@ for (const { label, version, suffix } of kubectlVersions) {
 
   test(`${label}: exec -i passes 10 MiB of random binary stdin through cat unchanged`, async (t) => {
     const data = randomBytes(10 * 1024 * 1024);
-    const cat = startKubectl(['exec', '-i', '-n', ns, 'target', '--', 'cat'], { version });
+    const cat = startKubectl(['exec', '-i', '-n', node.ns, 'target', '--', 'cat'], { version });
     t.teardown(() => cat.kill('SIGKILL'));
     cat.end(data);
     const exit = await cat.exit(120_000);
@@ -82,7 +71,7 @@ for (const { label, version, suffix } of kubectlVersions) {
   });
 
   test(`${label}: exec -it runs a shell in a terminal that follows the caller's size and returns its exit code`, async (t) => {
-    const session = startKubectlInPty(['exec', '-it', '-n', ns, 'target', '--', 'sh'], {
+    const session = startKubectlInPty(['exec', '-it', '-n', node.ns, 'target', '--', 'sh'], {
       version,
       rows: 33,
       cols: 101,
@@ -105,7 +94,7 @@ for (const { label, version, suffix } of kubectlVersions) {
   });
 
   test(`${label}: attach -i talks to the main process of a running container`, async (t) => {
-    const attach = startKubectl(['attach', '-i', '-n', ns, `reader-${suffix}`], { version });
+    const attach = startKubectl(['attach', '-i', '-n', node.ns, `reader-${suffix}`], { version });
     t.teardown(() => attach.kill('SIGKILL'));
     attach.write('hello\n');
     await attach.until('got:hello\n');
@@ -113,7 +102,7 @@ for (const { label, version, suffix } of kubectlVersions) {
     await attach.until('got:hello\ngot:again\n');
     await attach.stop();
     // The container lives on: a second attach reaches the same process.
-    const second = startKubectl(['attach', '-i', '-n', ns, `reader-${suffix}`], { version });
+    const second = startKubectl(['attach', '-i', '-n', node.ns, `reader-${suffix}`], { version });
     t.teardown(() => second.kill('SIGKILL'));
     second.write('third\n');
     t.true((await second.until('got:third\n')).endsWith('got:third\n'));
@@ -122,12 +111,12 @@ for (const { label, version, suffix } of kubectlVersions) {
 
   test(`${label}: run -i --rm attaches, shows the output once, returns the exit code and removes the pod`, async (t) => {
     const name = `run-${suffix}`;
-    const { nodeSelector, tolerations } = podOn(vk.nodeName, { containers: [] });
+    const { nodeSelector, tolerations } = podOn(node.vk.nodeName, { containers: [] });
     const run = await kubectl(
       [
         'run',
         '-n',
-        ns,
+        node.ns,
         name,
         '-i',
         '--rm',
@@ -145,9 +134,9 @@ for (const { label, version, suffix } of kubectlVersions) {
     t.is(run.exitCode, 6, run.stderr);
     t.is(run.stdout.split('got:hello').length, 2, `the output once: ${run.stdout}`);
     t.false(run.stderr.includes("couldn't attach"), run.stderr);
-    t.regex(run.stderr, new RegExp(`pod ${ns}/${name} terminated \\(Error\\)`));
+    t.regex(run.stderr, new RegExp(`pod ${node.ns}/${name} terminated \\(Error\\)`));
     await eventually(`pod ${name} removed`, async () => {
-      const got = await kubectl(['get', 'pod', '-n', ns, name]);
+      const got = await kubectl(['get', 'pod', '-n', node.ns, name]);
       return /NotFound/.test(got.stderr) ? true : undefined;
     });
   });
@@ -157,9 +146,11 @@ for (const { label, version, suffix } of kubectlVersions) {
     t.teardown(() => rmSync(dir, { recursive: true, force: true }));
     const data = randomBytes(3 * 1024 * 1024);
     writeFileSync(join(dir, 'in.bin'), data);
-    const up = await kubectl(['cp', join(dir, 'in.bin'), `${ns}/target:/tmp/cp-${suffix}.bin`], { version });
+    const up = await kubectl(['cp', join(dir, 'in.bin'), `${node.ns}/target:/tmp/cp-${suffix}.bin`], {
+      version,
+    });
     t.is(up.exitCode, 0, up.stderr);
-    const down = await kubectl(['cp', `${ns}/target:/tmp/cp-${suffix}.bin`, join(dir, 'out.bin')], {
+    const down = await kubectl(['cp', `${node.ns}/target:/tmp/cp-${suffix}.bin`, join(dir, 'out.bin')], {
       version,
     });
     t.is(down.exitCode, 0, down.stderr);
@@ -186,7 +177,7 @@ test('@kubernetes/client-node Exec: stdin, stdout, stderr and the exit status ov
     const stderr = collector();
     let status: k8s.V1Status | undefined;
     const ws = await exec.exec(
-      ns,
+      node.ns,
       'target',
       'main',
       command,
@@ -220,19 +211,27 @@ test('@kubernetes/client-node Exec: stdin, stdout, stderr and the exit status ov
 });
 
 test('the node declares ExtendWebSocketsToKubelet: kubectl 1.37 reaches vic-kubelet over WebSocket, 1.27 over SPDY', async (t) => {
-  const declared = await kubectl(['get', 'node', vk.nodeName, '-o', 'jsonpath={.status.declaredFeatures}']);
+  const declared = await kubectl([
+    'get',
+    'node',
+    node.vk.nodeName,
+    '-o',
+    'jsonpath={.status.declaredFeatures}',
+  ]);
   t.deepEqual(JSON.parse(declared.stdout), ['ExtendWebSocketsToKubelet']);
 
-  const path = `/exec/${ns}/transport/main`;
-  const upgrades = () => loggedUpgrades(vk.output()).filter((u) => u.path === path);
-  const newest = await kubectl(['exec', '-n', ns, 'transport', '--', 'sh', '-c', 'exit 4']);
+  const path = `/exec/${node.ns}/transport/main`;
+  const upgrades = () => loggedUpgrades(node.vk.output()).filter((u) => u.path === path);
+  const newest = await kubectl(['exec', '-n', node.ns, 'transport', '--', 'sh', '-c', 'exit 4']);
   t.is(newest.exitCode, 4, newest.stderr);
   const [first] = upgrades();
   t.is(upgrades().length, 1);
   t.like(first, { kind: 'exec', transport: 'websocket' });
   t.true(first?.offered.includes('v5.channel.k8s.io'), JSON.stringify(first));
 
-  const old = await kubectl(['exec', '-n', ns, 'transport', '--', 'sh', '-c', 'exit 4'], { version: '1.27' });
+  const old = await kubectl(['exec', '-n', node.ns, 'transport', '--', 'sh', '-c', 'exit 4'], {
+    version: '1.27',
+  });
   t.is(old.exitCode, 4, old.stderr);
   const [, second] = upgrades();
   t.is(upgrades().length, 2);

@@ -4,15 +4,13 @@
 import { createHash } from 'node:crypto';
 import { get } from 'node:http';
 import test from 'ava';
-import { kubeConfig, testNamespace } from '../support/env.js';
 import { loggedUpgrades } from '../support/kubelet-client.js';
 import { createPod, podOn, podWhere, shell } from '../support/pods.js';
+import { virtualNodeForFile } from '../support/virtual-node.js';
 import { startKubectl, type LiveProcess } from '../support/pty.js';
-import { VicKubelet } from '../support/vic-kubelet.js';
 
-let vk: VicKubelet;
-let ns: string;
-let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+// Debug level: the log says which transport each streaming upgrade arrived on.
+const node = virtualNodeForFile(test, 'vk-pf', { args: ['--log-level', 'debug'] });
 
 // How each reaches vic-kubelet: the node declares ExtendWebSocketsToKubelet, so the API server passes
 // kubectl 1.37's WebSocket tunnel through unchanged; kubectl 1.27 speaks SPDY.
@@ -29,16 +27,11 @@ const kubectlVersions = [
 // 4 MiB of a known pseudo-random pattern, written by the pod, checked by hash here.
 const bigSize = 4 * 1024 * 1024;
 
-test.before(async () => {
-  // Debug level: the log says which transport each streaming upgrade arrived on.
-  vk = await VicKubelet.start({ args: ['--log-level', 'debug'] });
-  namespace = await testNamespace(kubeConfig(), 'vk-pf');
-  ns = namespace.name;
-  await vk.waitReady();
+test.serial.before(async () => {
   await createPod(
-    ns,
+    node.ns,
     'web',
-    podOn(vk.nodeName, {
+    podOn(node.vk.nodeName, {
       containers: [
         shell(
           'httpd',
@@ -53,14 +46,9 @@ test.before(async () => {
       ],
     }),
   );
-  await podWhere(ns, 'web', 'httpd running', (p) =>
+  await podWhere(node.ns, 'web', 'httpd running', (p) =>
     (p.status?.containerStatuses ?? []).some((c) => c.ready === true),
   );
-});
-
-test.after.always(async () => {
-  await namespace?.cleanup();
-  await vk?.cleanup();
 });
 
 function fetch(port: number, path: string): Promise<{ status: number; body: Buffer }> {
@@ -77,7 +65,7 @@ function fetch(port: number, path: string): Promise<{ status: number; body: Buff
 
 /** Starts kubectl port-forward to a free local port and resolves with that port once it listens. */
 async function portForward(version: string | undefined): Promise<{ forward: LiveProcess; port: number }> {
-  const forward = startKubectl(['port-forward', '-n', ns, 'pod/web', ':8080'], { version });
+  const forward = startKubectl(['port-forward', '-n', node.ns, 'pod/web', ':8080'], { version });
   const out = await forward.until(/Forwarding from 127\.0\.0\.1:\d+ -> 8080/);
   const port = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/.exec(out)?.[1]);
   return { forward, port };
@@ -107,8 +95,8 @@ for (const { label, version, transport, protocol } of kubectlVersions) {
 
     t.true(forward.running, forward.describe());
     await forward.stop();
-    const upgrades = loggedUpgrades(vk.output()).filter(
-      (u) => u.path === `/portForward/${ns}/web` && u.transport === transport,
+    const upgrades = loggedUpgrades(node.vk.output()).filter(
+      (u) => u.path === `/portForward/${node.ns}/web` && u.transport === transport,
     );
     t.true(
       upgrades.some((u) => u.kind === 'portforward' && u.offered.includes(protocol)),
@@ -117,7 +105,7 @@ for (const { label, version, transport, protocol } of kubectlVersions) {
   });
 
   test(`${label}: port-forward to a port nobody listens on reports that port`, async (t) => {
-    const forward = startKubectl(['port-forward', '-n', ns, 'pod/web', ':9999'], { version });
+    const forward = startKubectl(['port-forward', '-n', node.ns, 'pod/web', ':9999'], { version });
     t.teardown(() => forward.kill('SIGKILL'));
     const out = await forward.until(/Forwarding from 127\.0\.0\.1:\d+ -> 9999/);
     const port = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 9999/.exec(out)?.[1]);

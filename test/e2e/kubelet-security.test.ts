@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
-import { kubeConfig, kubectl, testNamespace } from '../support/env.js';
+import { kubeConfig, kubectl } from '../support/env.js';
 import {
   kubeletRequest,
   rawRequest,
@@ -13,25 +13,19 @@ import {
   type KubeletAuth,
 } from '../support/kubelet-client.js';
 import { createPod, podOn, podWhere, shell } from '../support/pods.js';
+import { virtualNodeForFile } from '../support/virtual-node.js';
 import { startKubectl } from '../support/pty.js';
-import { VicKubelet } from '../support/vic-kubelet.js';
 
-let vk: VicKubelet;
-let ns: string;
-let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
+const node = virtualNodeForFile(test, 'vk-sec');
 let noProxyToken = '';
 
-test.before(async () => {
-  vk = await VicKubelet.start();
-  namespace = await testNamespace(kubeConfig(), 'vk-sec');
-  ns = namespace.name;
-  await vk.waitReady();
-  const on = (spec: Parameters<typeof podOn>[1]) => podOn(vk.nodeName, spec);
-  await createPod(ns, 'victim', on({ containers: [shell('main', 'echo victim-log; sleep 3600')] }));
-  await createPod(ns, 'bystander', on({ containers: [shell('main', 'sleep 3600')] }));
+test.serial.before(async () => {
+  const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
+  await createPod(node.ns, 'victim', on({ containers: [shell('main', 'echo victim-log; sleep 3600')] }));
+  await createPod(node.ns, 'bystander', on({ containers: [shell('main', 'sleep 3600')] }));
   for (const name of ['victim', 'bystander']) {
     await podWhere(
-      ns,
+      node.ns,
       name,
       'running',
       (p) => p.status?.containerStatuses?.[0]?.state?.running !== undefined,
@@ -40,18 +34,14 @@ test.before(async () => {
   // A ServiceAccount that may read pods in its namespace, but has nothing on nodes.
   await kubeConfig()
     .makeApiClient(k8s.CoreV1Api)
-    .createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'no-proxy' } } });
-  const token = await kubectl(['create', 'token', 'no-proxy', '-n', ns]);
+    .createNamespacedServiceAccount({ namespace: node.ns, body: { metadata: { name: 'no-proxy' } } });
+  const token = await kubectl(['create', 'token', 'no-proxy', '-n', node.ns]);
   if (token.exitCode !== 0) throw new Error(`kubectl create token: ${token.stderr}`);
   noProxyToken = token.stdout.trim();
 });
 
-test.after.always(async () => {
-  await namespace?.cleanup();
-  await vk?.cleanup();
-});
-
-const execPath = (pod: string, query = 'command=cat&input=1&output=1') => `/exec/${ns}/${pod}/main?${query}`;
+const execPath = (pod: string, query = 'command=cat&input=1&output=1') =>
+  `/exec/${node.ns}/${pod}/main?${query}`;
 
 /** Every request the kubelet API serves, with an upgrade's headers where it upgrades. */
 function everyRoute(): Array<{
@@ -61,34 +51,34 @@ function everyRoute(): Array<{
   headers?: Record<string, string>;
 }> {
   return [
-    { what: 'containerLogs', method: 'GET', path: `/containerLogs/${ns}/victim/main` },
+    { what: 'containerLogs', method: 'GET', path: `/containerLogs/${node.ns}/victim/main` },
     { what: 'exec (SPDY)', method: 'POST', path: execPath('victim'), headers: spdyUpgradeHeaders },
     { what: 'exec (WebSocket)', method: 'GET', path: execPath('victim'), headers: webSocketUpgradeHeaders() },
     {
       what: 'attach (SPDY)',
       method: 'POST',
-      path: `/attach/${ns}/victim/main?output=1`,
+      path: `/attach/${node.ns}/victim/main?output=1`,
       headers: spdyUpgradeHeaders,
     },
     {
       what: 'attach (WebSocket)',
       method: 'GET',
-      path: `/attach/${ns}/victim/main?output=1`,
+      path: `/attach/${node.ns}/victim/main?output=1`,
       headers: webSocketUpgradeHeaders(),
     },
     {
       what: 'portForward (SPDY)',
       method: 'POST',
-      path: `/portForward/${ns}/victim`,
+      path: `/portForward/${node.ns}/victim`,
       headers: { ...spdyUpgradeHeaders, 'X-Stream-Protocol-Version': 'portforward.k8s.io' },
     },
     {
       what: 'portForward (WebSocket)',
       method: 'GET',
-      path: `/portForward/${ns}/victim?port=80`,
+      path: `/portForward/${node.ns}/victim?port=80`,
       headers: webSocketUpgradeHeaders('v4.channel.k8s.io'),
     },
-    { what: 'run', method: 'POST', path: `/run/${ns}/victim/main?cmd=ls` },
+    { what: 'run', method: 'POST', path: `/run/${node.ns}/victim/main?cmd=ls` },
     { what: 'pods', method: 'GET', path: '/pods' },
     { what: 'runningpods', method: 'GET', path: '/runningpods/' },
     { what: 'stats/summary', method: 'GET', path: '/stats/summary' },
@@ -104,10 +94,10 @@ async function statusOf(
   auth: KubeletAuth,
 ) {
   if (!route.headers) {
-    const reply = await kubeletRequest(vk.port, route.method, route.path, auth);
+    const reply = await kubeletRequest(node.vk.port, route.method, route.path, auth);
     return { status: reply.status, body: reply.body };
   }
-  const raw = await rawRequest(vk.port, { ...route, headers: route.headers, auth });
+  const raw = await rawRequest(node.vk.port, { ...route, headers: route.headers, auth });
   raw.socket.destroy();
   return { status: raw.status, body: raw.rest().toString('utf8') };
 }
@@ -123,16 +113,16 @@ test('without credentials, or with a token nobody issued, every route of the kub
   }
   // The same routes do serve the API server's kubelet client certificate.
   t.like(await statusOf({ method: 'GET', path: '/healthz' }, 'apiserver'), { status: 200, body: 'ok' });
-  t.like(await statusOf({ method: 'GET', path: `/containerLogs/${ns}/victim/main` }, 'apiserver'), {
+  t.like(await statusOf({ method: 'GET', path: `/containerLogs/${node.ns}/victim/main` }, 'apiserver'), {
     status: 200,
     body: 'victim-log\n',
   });
 });
 
 test('a ServiceAccount without nodes/proxy gets 403 on exec and containerLogs', async (t) => {
-  const user = `system:serviceaccount:${ns}:no-proxy`;
+  const user = `system:serviceaccount:${node.ns}:no-proxy`;
   const token = { token: noProxyToken };
-  const logs = await statusOf({ method: 'GET', path: `/containerLogs/${ns}/victim/main` }, token);
+  const logs = await statusOf({ method: 'GET', path: `/containerLogs/${node.ns}/victim/main` }, token);
   t.is(logs.status, 403);
   t.is(logs.body, `Forbidden (user=${user}, verb=get, resource=nodes, subresource(s)=[proxy])\n`);
   for (const exec of [
@@ -150,13 +140,13 @@ test('a ServiceAccount without nodes/proxy gets 403 on exec and containerLogs', 
 });
 
 test('malformed upgrades close only their own connection; a kubectl exec elsewhere carries on', async (t) => {
-  const bystander = startKubectl(['exec', '-i', '-n', ns, 'bystander', '--', 'cat']);
+  const bystander = startKubectl(['exec', '-i', '-n', node.ns, 'bystander', '--', 'cat']);
   t.teardown(() => bystander.kill('SIGKILL'));
   bystander.write('before\n');
   await bystander.until('before\n');
 
   // SPDY: upgraded, then bytes that are no SPDY frame (a control frame of version 9, then noise).
-  const spdy = await rawRequest(vk.port, {
+  const spdy = await rawRequest(node.vk.port, {
     method: 'POST',
     path: execPath('victim'),
     headers: spdyUpgradeHeaders,
@@ -167,7 +157,7 @@ test('malformed upgrades close only their own connection; a kubectl exec elsewhe
   await spdy.closed;
 
   // WebSocket: upgraded, then a frame a client must never send (unmasked).
-  const ws = await rawRequest(vk.port, {
+  const ws = await rawRequest(node.vk.port, {
     method: 'GET',
     path: execPath('victim'),
     headers: webSocketUpgradeHeaders(),
@@ -186,7 +176,12 @@ test('malformed upgrades close only their own connection; a kubectl exec elsewhe
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13' },
     },
   ]) {
-    const bad = await rawRequest(vk.port, { method, path: execPath('victim'), headers, auth: 'apiserver' });
+    const bad = await rawRequest(node.vk.port, {
+      method,
+      path: execPath('victim'),
+      headers,
+      auth: 'apiserver',
+    });
     t.is(bad.status, 400, `${method} with Upgrade: ${headers.Upgrade}`);
     await bad.closed;
   }
@@ -198,7 +193,7 @@ test('malformed upgrades close only their own connection; a kubectl exec elsewhe
   t.is(bystander.stdout.toString(), 'before\nafter\n');
 
   // And vic-kubelet is still up and serving.
-  t.true(vk.running, vk.output().slice(-3000));
-  const again = await kubectl(['exec', '-n', ns, 'victim', '--', 'sh', '-c', 'exit 3']);
+  t.true(node.vk.running, node.vk.output().slice(-3000));
+  const again = await kubectl(['exec', '-n', node.ns, 'victim', '--', 'sh', '-c', 'exit 3']);
   t.is(again.exitCode, 3, again.stderr);
 });

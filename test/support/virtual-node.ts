@@ -1,5 +1,6 @@
 // One vic-kubelet and one namespace shared by the tests of a file: started before them, removed
-// (node, lease, pod VMs, namespace) after them, whatever happened.
+// (node, lease, pod VMs, namespace) after them, whatever happened. The start is a serial hook, so a
+// file's own test.serial.before, declared after it, finds the node ready.
 import type { TestFn } from 'ava';
 import { kubeConfig, testNamespace } from './env.js';
 import { VicKubelet, type StartOptions } from './vic-kubelet.js';
@@ -17,7 +18,7 @@ export function virtualNodeForFile(
 ): VirtualNode {
   let vk: VicKubelet | undefined;
   let namespace: Awaited<ReturnType<typeof testNamespace>> | undefined;
-  test.before(async () => {
+  test.serial.before(async () => {
     vk = await VicKubelet.start(options);
     namespace = await testNamespace(kubeConfig(), namespacePrefix);
     await vk.waitReady();

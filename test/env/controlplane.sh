@@ -79,7 +79,7 @@ up() {
 start_apiserver() {
   start_bg kube-apiserver "$VK_BIN_DIR/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$VK_ETCD_PORT" \
-    --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$VK_APISERVER_PORT" \
+    --bind-address 0.0.0.0 --advertise-address 127.0.0.1 --secure-port "$VK_APISERVER_PORT" \
     --endpoint-reconciler-type none \
     --tls-cert-file "$P/apiserver.crt" --tls-private-key-file "$P/apiserver.key" \
     --client-ca-file "$P/ca.crt" \

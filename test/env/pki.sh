@@ -29,7 +29,7 @@ make_cert() { # NAME CA SUBJECT KIND(client|server) [SAN]
 make_ca ca vic-kubelet-test-ca
 make_ca front-proxy-ca vic-kubelet-test-front-proxy-ca
 make_cert apiserver ca /CN=kube-apiserver server \
-  "IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
+  "IP:127.0.0.1,IP:${VK_DOCKER_BRIDGE_CIDR%/*},IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
 make_cert admin ca "/O=system:masters/CN=admin" client
 make_cert apiserver-kubelet-client ca "/O=system:masters/CN=kube-apiserver-kubelet-client" client
 make_cert scheduler ca /CN=system:kube-scheduler client

@@ -15,5 +15,7 @@ export VK_REGISTRY_USER=$VK_REGISTRY_USER
 export VK_REGISTRY_PASSWORD=$VK_REGISTRY_PASSWORD
 export VK_BUSYBOX_IMAGE=$VK_BUSYBOX_IMAGE
 export VK_PAUSE_IMAGE=$VK_PAUSE_IMAGE
+# The API server as a pod VM reaches it: the test VCH bridge address (its serving cert names it).
+export VK_APISERVER_POD_ADDRESS=${VK_DOCKER_BRIDGE_CIDR%/*}:$VK_APISERVER_PORT
 export PATH=$VK_BIN_DIR:\$PATH
 ENV

@@ -26,6 +26,22 @@ export const configSchema = z
         .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
         .optional(),
       sandboxImage: z.string().min(1),
+      /** The pod layout: detected from the VCH (auto), or set by the operator. */
+      layout: z.enum(['auto', 'shared', 'vm-per-pod']).optional(),
+      /** Abilities the operator says the VCH has or lacks, over what detection found. */
+      abilities: z
+        .object({
+          sharedNamespaces: z.boolean(),
+          exec: z.boolean(),
+          resize: z.boolean(),
+          stats: z.boolean(),
+          events: z.boolean(),
+          namedVolumes: z.boolean(),
+          archives: z.boolean(),
+        })
+        .partial()
+        .strict()
+        .optional(),
     }),
     kubelet: z.object({
       address: z.string(),

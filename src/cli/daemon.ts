@@ -11,10 +11,10 @@ import type { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { KubeletEventRecorder } from '../provider/kube/event-recorder.js';
 import { NodeController, type NodeHostSource } from '../provider/node/node-controller.js';
-import type { NodeConfig } from '../provider/node/types.js';
+import type { HostFacts, NodeConfig } from '../provider/node/types.js';
 import { PodController } from '../provider/pods/pod-controller.js';
 import { VicProvider } from '../provider/vic-provider.js';
-import { createVch, type Vch } from '../vch/index.js';
+import { createVch, profileSummary, type Vch } from '../vch/index.js';
 import type { Config } from './config.js';
 
 export interface Daemon {
@@ -58,12 +58,22 @@ function hostSource(vch: Vch): NodeHostSource {
         machineId: f.machineId,
         systemUuid: f.machineId,
         bootId: f.machineId,
+        ...vchFacts(vch),
       };
     },
     async checkHealth() {
       const h = await vch.host.health(3000);
       return h.reachable ? { reachable: true } : { reachable: false, reason: h.message ?? 'no answer' };
     },
+  };
+}
+
+/** What the VCH is and can do, for the Node's labels and annotation (known before the first facts). */
+function vchFacts(vch: Vch): Pick<HostFacts, 'vch'> {
+  const profile = vch.knowledge.current();
+  if (!profile) return {};
+  return {
+    vch: { product: profile.identity.product, layout: profile.layout, abilities: profileSummary(profile) },
   };
 }
 
@@ -92,6 +102,9 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     endpoint: config.vch.endpoint,
     nodeName: config.nodeName,
     sandboxImage: config.vch.sandboxImage,
+    ...(config.vch.layout || config.vch.abilities
+      ? { profile: { layout: config.vch.layout ?? 'auto', abilities: config.vch.abilities ?? {} } }
+      : {}),
     logger,
     ...(ca || cert
       ? {
@@ -120,6 +133,7 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     nodeName: config.nodeName,
     hostIP: config.kubelet.nodeIP,
     allocatable: () => node.allocatable() ?? { milliCpu: 0, memoryBytes: 0, pods: 0 },
+    layoutLimits: () => vch.knowledge.current()?.limits,
     recorder,
     logger,
     observer: {

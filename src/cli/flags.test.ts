@@ -60,3 +60,11 @@ test('bad input is refused with a message that names the problem', (t) => {
     message: /cannot read config file/,
   });
 });
+
+test('--vch-layout and --vch-abilities override what is detected of the VCH; a wrong name is refused', (t) => {
+  const config = parseArgs(argv('--vch-layout', 'vm-per-pod', '--vch-abilities', 'exec=false,archives=true'));
+  t.is(config.vch.layout, 'vm-per-pod');
+  t.deepEqual(config.vch.abilities, { exec: false, archives: true });
+  t.throws(() => parseArgs(argv('--vch-abilities', 'teleport=true')));
+  t.throws(() => parseArgs(argv('--vch-layout', 'sideways')));
+});

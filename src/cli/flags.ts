@@ -19,6 +19,8 @@ interface Flags {
   vchTlsCert?: string;
   vchTlsKey?: string;
   sandboxImage?: string;
+  vchLayout?: string;
+  vchAbilities?: string;
   address?: string;
   port?: string;
   nodeIp?: string;
@@ -42,6 +44,8 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.kubeconfig) out.kubeconfig = f.kubeconfig;
   if (f.vch) vch.endpoint = f.vch;
   if (f.sandboxImage) vch.sandboxImage = f.sandboxImage;
+  if (f.vchLayout) vch.layout = f.vchLayout;
+  if (f.vchAbilities) vch.abilities = parseAbilities(f.vchAbilities);
   if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey)
     vch.tls = { ca: f.vchTlsCa, cert: f.vchTlsCert, key: f.vchTlsKey };
   if (f.address) kubelet.address = f.address;
@@ -63,6 +67,14 @@ function fromFlags(f: Flags): Record<string, unknown> {
   return out;
 }
 
+/** `exec=false,archives=true` as booleans; the config schema names the abilities it accepts. */
+function parseAbilities(list: string): Record<string, unknown> {
+  const pairs = parsePairs(list, '--vch-abilities');
+  return Object.fromEntries(
+    Object.entries(pairs).map(([k, v]) => [k, v === 'true' ? true : v === 'false' ? false : v]),
+  );
+}
+
 export function parseArgs(argv: string[]): Config {
   const program = new Command('vic-kubelet')
     .description('Makes a Virtual Container Host (a Docker Engine API endpoint) a Kubernetes node.')
@@ -77,6 +89,14 @@ export function parseArgs(argv: string[]): Config {
     .option('--vch-tls-cert <file>', 'client certificate for the VCH')
     .option('--vch-tls-key <file>', 'client key for the VCH')
     .option('--sandbox-image <image>', 'image of each pod VM sandbox')
+    .addOption(
+      new Option('--vch-layout <layout>', 'pod layout (default auto: from what the VCH can do)').choices([
+        'auto',
+        'shared',
+        'vm-per-pod',
+      ]),
+    )
+    .option('--vch-abilities <name=true|false,...>', 'override detected VCH abilities, e.g. exec=false')
     .option('--address <ip>', 'address the kubelet API listens on (default 0.0.0.0)')
     .option('--port <port>', 'kubelet API port (default 10250)')
     .option('--node-ip <ip>', 'the InternalIP the API server dials')

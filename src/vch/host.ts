@@ -60,7 +60,13 @@ export async function hostFacts(client: VchClient): Promise<HostFacts> {
     cpus: info.NCPU ?? 0,
     memoryBytes: info.MemTotal ?? 0,
     operatingSystem: info.OperatingSystem ?? '',
-    osType: info.OSType ?? version.Os ?? '',
+    // A VIC VCH reports the vSphere host's OS type ("vmnix-x86", vmware/vic lib/portlayer/exec/exec.go)
+    // as OSType; its containers' OS is /version's Os. A Node's kubernetes.io/os wants the latter.
+    osType:
+      [info.OSType, version.Os].find((os) => os === 'linux' || os === 'windows') ??
+      info.OSType ??
+      version.Os ??
+      '',
     kernelVersion: info.KernelVersion ?? version.KernelVersion ?? '',
     architecture: goArch[arch] ?? arch,
     engineVersion: info.ServerVersion ?? version.Version ?? '',

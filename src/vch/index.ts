@@ -2,6 +2,7 @@
 import type { Duplex, Readable } from 'node:stream';
 import type { Clock } from '../shared/clock.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { detectProfile, profileSummary, type ProfileOverrides, type VchProfile } from './abilities.js';
 import { createClient, type TlsOptions, type VchClient } from './client.js';
 import { Sessions, type AttachIO, type ExecTarget, type SessionResult } from './exec.js';
 import { EventWatcher, type EventWatcherOptions } from './events.js';
@@ -23,6 +24,17 @@ export type { ImageInfo, EnsureImageOptions } from './images.js';
 export type { LogOptions, LogTarget } from './logs.js';
 export type { ContainerStats } from './stats.js';
 export type { TlsOptions } from './client.js';
+export type {
+  LayoutChoice,
+  ProfileOverrides,
+  VchAbilities,
+  VchIdentity,
+  VchProfile,
+  VchProduct,
+} from './abilities.js';
+export { abilityNames, profileSummary } from './abilities.js';
+export type { LayoutLimits, PodLayoutName } from './layout/limits.js';
+export { podLayoutNames } from './layout/limits.js';
 export { DEFAULT_SANDBOX_IMAGE } from './pod-vm.js';
 export { LABEL_PREFIX, Label } from './labels.js';
 
@@ -56,6 +68,14 @@ export interface VchHost {
   health(timeoutMs?: number): Promise<HostHealth>;
 }
 
+/** What the VCH is and can do, and the pod layout that follows (src/vch/abilities.ts). */
+export interface VchKnowledge {
+  /** Reads it from the VCH (again); logs it when it is new or changed. */
+  detect(): Promise<VchProfile>;
+  /** The last answer of detect(), if any. */
+  current(): VchProfile | undefined;
+}
+
 export interface VchImages {
   ensure(image: string, options?: EnsureImageOptions): Promise<ImageInfo>;
   inspect(image: string): Promise<ImageInfo | undefined>;
@@ -83,6 +103,8 @@ export interface VchOptions {
   portForward?: PortForwardOptions;
   pullTimeoutMs?: number;
   statsIdleMs?: number;
+  /** The operator's word over detection: a pod layout, and abilities the VCH has or lacks. */
+  profile?: ProfileOverrides;
   clock?: Clock;
   logger?: Logger;
 }
@@ -95,6 +117,7 @@ export class Vch {
   readonly host: VchHost;
   readonly images: VchImages;
   readonly stats: VchStats;
+  readonly knowledge: VchKnowledge;
   readonly #collector: StatsCollector;
   readonly #watchers = new Set<EventWatcher>();
   readonly #clock: Clock | undefined;
@@ -114,9 +137,12 @@ export class Vch {
       this.client,
       options.pullTimeoutMs ? { pullTimeoutMs: options.pullTimeoutMs } : {},
     );
+    const knowledge = new Knowledge(this.client, options.profile ?? {}, this.#logger);
+    this.knowledge = knowledge;
     const podVms = new PodVms(this.client, images, {
       nodeName: options.nodeName,
       logger: this.#logger,
+      layout: async () => (knowledge.current() ?? (await knowledge.detect())).layout,
       ...(options.sandboxImage ? { sandboxImage: options.sandboxImage } : {}),
     });
     const statusReader = new StatusReader(this.client, options.nodeName);
@@ -151,9 +177,23 @@ export class Vch {
       attach: (target, io) => sessions.attach(target, io),
       portForward: (uid, port) => forwarder.connect(uid, port),
     };
+    let reachable = true;
     this.host = {
-      facts: () => hostFacts(this.client),
-      health: (timeoutMs) => hostHealth(this.client, timeoutMs),
+      // The Node is built from the facts: know the VCH before it, and again after it was away.
+      facts: async () => {
+        if (!knowledge.current()) await knowledge.detect();
+        return hostFacts(this.client);
+      },
+      health: async (timeoutMs) => {
+        const health = await hostHealth(this.client, timeoutMs);
+        if (health.reachable && !reachable) {
+          void knowledge
+            .detect()
+            .catch((err: unknown) => this.#logger.warn({ err }, 'VCH abilities not read'));
+        }
+        reachable = health.reachable;
+        return health;
+      },
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
   }
@@ -207,4 +247,38 @@ export class Vch {
 
 export function createVch(options: VchOptions): Vch {
   return new Vch(options);
+}
+
+/** Detection, cached, logged once per change. */
+class Knowledge implements VchKnowledge {
+  readonly #client: VchClient;
+  readonly #overrides: ProfileOverrides;
+  readonly #logger: Logger;
+  #current: VchProfile | undefined;
+  #pending: Promise<VchProfile> | undefined;
+
+  constructor(client: VchClient, overrides: ProfileOverrides, logger: Logger) {
+    this.#client = client;
+    this.#overrides = overrides;
+    this.#logger = logger;
+  }
+
+  current(): VchProfile | undefined {
+    return this.#current;
+  }
+
+  detect(): Promise<VchProfile> {
+    this.#pending ??= detectProfile(this.#client, this.#overrides)
+      .then((profile) => {
+        const before = this.#current ? JSON.stringify(profileSummary(this.#current)) : undefined;
+        const summary = profileSummary(profile);
+        if (before !== JSON.stringify(summary)) this.#logger.info({ vch: summary }, 'VCH abilities');
+        this.#current = profile;
+        return profile;
+      })
+      .finally(() => {
+        this.#pending = undefined;
+      });
+    return this.#pending;
+  }
 }

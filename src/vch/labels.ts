@@ -1,6 +1,7 @@
 // The label scheme of pod VMs: every Docker object vic-kubelet creates carries enough labels to
 // rebuild the pod VM (node, pod identity, container, role, attempt, order, spec hash) after a restart.
 import { createHash } from 'node:crypto';
+import type { PodLayoutName } from './layout/limits.js';
 import type { ContainerRole, ContainerSpec, PodIdentity } from './types.js';
 
 export const LABEL_PREFIX = 'vic-kubelet.io/';
@@ -19,6 +20,8 @@ export const Label = {
   specHash: `${LABEL_PREFIX}spec-hash`,
   // On the sandbox: a stop after a restart of vic-kubelet still honours the pod's grace period.
   gracePeriod: `${LABEL_PREFIX}termination-grace-period`,
+  // The pod layout the container was made for (absent: shared); a restart rebuilds the pod VM by it.
+  layout: `${LABEL_PREFIX}layout`,
 } as const;
 
 /** The name the sandbox carries in labels and Docker names; Kubernetes container names are lowercase. */
@@ -33,6 +36,7 @@ export interface MemberLabels {
   index: number;
   specHash?: string;
   terminationGracePeriodSeconds?: number;
+  layout?: PodLayoutName;
 }
 
 export function buildLabels(m: MemberLabels): Record<string, string> {
@@ -51,6 +55,7 @@ export function buildLabels(m: MemberLabels): Record<string, string> {
   if (m.terminationGracePeriodSeconds !== undefined) {
     labels[Label.gracePeriod] = String(m.terminationGracePeriodSeconds);
   }
+  if (m.layout === 'vm-per-pod') labels[Label.layout] = m.layout;
   return labels;
 }
 
@@ -88,6 +93,7 @@ export function parseLabels(labels: Record<string, string> | undefined | null): 
   if (specHash) parsed.specHash = specHash;
   const grace = nonNegativeInt(labels[Label.gracePeriod]);
   if (grace !== undefined) parsed.terminationGracePeriodSeconds = grace;
+  if (labels[Label.layout] === 'vm-per-pod') parsed.layout = 'vm-per-pod';
   return parsed;
 }
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { buildLabels } from './labels.js';
-import { groupPodVms, latestMembers, type MemberSource } from './list.js';
+import { groupPodVms, isVirtualSandbox, latestMembers, networkOwner, type MemberSource } from './list.js';
 import type { ContainerRole } from './types.js';
 
 const podA = { namespace: 'ns', name: 'a', uid: 'uid-a' };
@@ -61,4 +61,29 @@ test('the newest attempt of each container is its current one', (t) => {
     src('sb', podA, 'POD', 'sandbox'),
   ]);
   t.deepEqual(vm && latestMembers(vm).map((m) => m.id), ['new']);
+});
+
+test('a vm-per-pod pod VM shows a sandbox record of no container, and its grace period from any member', (t) => {
+  const labels = buildLabels({
+    nodeName: 'n',
+    pod: podA,
+    containerName: 'app',
+    role: 'app',
+    attempt: 0,
+    index: 0,
+    layout: 'vm-per-pod',
+    terminationGracePeriodSeconds: 4,
+  });
+  const [vm] = groupPodVms([
+    { id: 'c1', name: 'k8s_app', image: 'img', state: 'exited', createdAt: new Date(5), labels },
+  ]);
+  t.is(vm?.layout, 'vm-per-pod');
+  t.is(vm?.terminationGracePeriodSeconds, 4);
+  t.like(vm?.sandbox, { id: 'vm-per-pod:uid-a', role: 'sandbox', state: 'running' });
+  t.true(isVirtualSandbox(vm?.sandbox?.id ?? ''));
+  t.is(networkOwner(vm!)?.id, 'c1');
+  t.deepEqual(
+    vm?.members.map((m) => m.id),
+    ['c1'],
+  );
 });

@@ -1,7 +1,7 @@
 // Pod VMs as the VCH knows them, rebuilt from container labels alone: one list call, grouped by pod UID.
 import type Docker from 'dockerode';
 import { call, type VchClient } from './client.js';
-import { nodeFilter, parseLabels, podFilter } from './labels.js';
+import { nodeFilter, parseLabels, podFilter, SANDBOX_NAME } from './labels.js';
 import type { PodVm, PodVmMember } from './types.js';
 
 export interface MemberSource {
@@ -68,12 +68,59 @@ export function groupPodVms(sources: readonly MemberSource[]): PodVm[] {
       }
     } else {
       vm.members.push(member);
+      if (labels.layout === 'vm-per-pod') vm.layout = 'vm-per-pod';
+      if (
+        vm.terminationGracePeriodSeconds === undefined &&
+        labels.terminationGracePeriodSeconds !== undefined
+      ) {
+        vm.terminationGracePeriodSeconds = labels.terminationGracePeriodSeconds;
+      }
     }
   }
   for (const vm of byUid.values()) {
     vm.members.sort((a, b) => roleOrder(a) - roleOrder(b) || a.index - b.index || a.attempt - b.attempt);
+    if (vm.layout === 'vm-per-pod' && !vm.sandbox) vm.sandbox = virtualSandbox(vm);
   }
   return [...byUid.values()];
+}
+
+const VIRTUAL_SANDBOX_PREFIX = 'vm-per-pod:';
+
+/**
+ * A vm-per-pod pod VM has no sandbox container: its app container owns the pod IP. It still shows
+ * one sandbox, a record with no Docker object behind it, "running" for as long as the pod VM has any
+ * container, so that whatever reads a pod VM (status, the pod controller, adoption after a restart)
+ * sees the same shape in both layouts. Starting, stopping or removing it does nothing.
+ */
+export function virtualSandbox(vm: Pick<PodVm, 'pod' | 'members'>): PodVmMember {
+  const created = vm.members.reduce<Date | undefined>(
+    (a, m) => (!a || m.createdAt < a ? m.createdAt : a),
+    undefined,
+  );
+  return {
+    id: `${VIRTUAL_SANDBOX_PREFIX}${vm.pod.uid}`,
+    dockerName: '',
+    name: SANDBOX_NAME,
+    role: 'sandbox',
+    attempt: 0,
+    index: 0,
+    image: '',
+    state: 'running',
+    createdAt: created ?? new Date(),
+  };
+}
+
+export function isVirtualSandbox(id: string): boolean {
+  return id.startsWith(VIRTUAL_SANDBOX_PREFIX);
+}
+
+/**
+ * The container that owns the pod's network identity (IP, ports): the sandbox, or in the vm-per-pod
+ * layout the newest attempt of its app container.
+ */
+export function networkOwner(vm: PodVm): PodVmMember | undefined {
+  if (vm.sandbox && !isVirtualSandbox(vm.sandbox.id)) return vm.sandbox;
+  return latestMembers(vm).find((m) => m.role === 'app');
 }
 
 function roleOrder(m: PodVmMember): number {

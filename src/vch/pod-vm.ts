@@ -7,7 +7,17 @@ import { call, callOrUndefined, statusCodeOf, toVicError, type VchClient } from 
 import { containerCreateOptions, sandboxCreateOptions, type ImageCommand } from './container-config.js';
 import type { Images } from './images.js';
 import { parseLabels, podFilter, SANDBOX_NAME } from './labels.js';
-import { getPodVm, groupPodVms, latestMembers, listPodVms, sourceFromInspect } from './list.js';
+import { checkVmPerPod, vmPerPodCreateOptions } from './layout/vm-per-pod.js';
+import type { PodLayoutName } from './layout/limits.js';
+import {
+  getPodVm,
+  groupPodVms,
+  isVirtualSandbox,
+  latestMembers,
+  listPodVms,
+  sourceFromInspect,
+  virtualSandbox,
+} from './list.js';
 import type { ContainerSpec, PodVm, PodVmMember, PodVmSpec } from './types.js';
 
 export const DEFAULT_SANDBOX_IMAGE = 'vic-test/pause:latest';
@@ -20,6 +30,8 @@ export interface PodVmsOptions {
   nodeName: string;
   /** The sandbox image; it must be present on the VCH or pullable. */
   sandboxImage?: string;
+  /** The layout of a new pod VM (the VCH's); an existing one keeps the layout its labels say. */
+  layout?: () => Promise<PodLayoutName>;
   logger?: Logger;
 }
 
@@ -32,8 +44,10 @@ export class PodVms {
   readonly #nodeName: string;
   readonly #sandboxImage: string;
   readonly #log: Logger;
+  readonly #layout: () => Promise<PodLayoutName>;
 
   constructor(client: VchClient, images: Images, options: PodVmsOptions) {
+    this.#layout = options.layout ?? (() => Promise.resolve('shared'));
     this.#client = client;
     this.#images = images;
     this.#nodeName = options.nodeName;
@@ -56,7 +70,7 @@ export class PodVms {
   async create(spec: PodVmSpec): Promise<PodVm> {
     this.#validate(spec);
     await this.ensureSandbox(spec);
-    const vm = await this.#require(spec.pod.uid);
+    const vm = await this.#existingOrNew(spec);
     const all = [...(spec.initContainers ?? []), ...spec.containers];
     const missing = all.filter((c) => !vm.members.some((m) => m.name === c.name));
     // Pull together, create in order: a pod's containers often share an image, pulled once.
@@ -68,10 +82,33 @@ export class PodVms {
     return this.#require(spec.pod.uid);
   }
 
+  /** The layout of this pod VM: what its containers' labels say, else the VCH's for a new one. */
+  async #layoutOf(vm: PodVm | undefined): Promise<PodLayoutName> {
+    if (vm?.layout === 'vm-per-pod') return 'vm-per-pod';
+    if (vm?.sandbox) return 'shared';
+    return this.#layout();
+  }
+
+  /** The pod VM as it is; in the vm-per-pod layout one with nothing yet is an empty pod VM. */
+  async #existingOrNew(spec: PodVmSpec): Promise<PodVm> {
+    const vm = await this.get(spec.pod.uid);
+    if (vm) return vm;
+    if ((await this.#layoutOf(undefined)) === 'vm-per-pod') {
+      const empty: PodVm = { pod: spec.pod, nodeName: spec.nodeName, layout: 'vm-per-pod', members: [] };
+      return { ...empty, sandbox: virtualSandbox(empty) };
+    }
+    return this.#require(spec.pod.uid);
+  }
+
   /** The sandbox of the pod VM, created when there is none. */
   async ensureSandbox(spec: PodVmSpec): Promise<PodVmMember> {
     this.#validate(spec);
     const existing = await this.get(spec.pod.uid);
+    if ((await this.#layoutOf(existing)) === 'vm-per-pod') {
+      // No sandbox container: refuse here, before anything exists, what this layout cannot lay out.
+      checkVmPerPod(spec);
+      return (await this.#existingOrNew(spec)).sandbox!;
+    }
     if (existing?.sandbox) return existing.sandbox;
     await this.#images.ensure(this.#sandboxImage, {
       policy: 'IfNotPresent',
@@ -88,7 +125,7 @@ export class PodVms {
    */
   async createContainer(spec: PodVmSpec, name: string, attempt?: number): Promise<PodVmMember> {
     this.#validate(spec);
-    return this.#createMember(spec, await this.#require(spec.pod.uid), name, attempt);
+    return this.#createMember(spec, await this.#existingOrNew(spec), name, attempt);
   }
 
   async #createMember(
@@ -100,6 +137,8 @@ export class PodVms {
   ): Promise<PodVmMember> {
     const found = findContainer(spec, name);
     const sandbox = vm.sandbox;
+    const vmPerPod = vm.layout === 'vm-per-pod';
+    if (vmPerPod) checkVmPerPod(spec);
     if (!sandbox) {
       throw new VicError(
         'NotFound',
@@ -121,13 +160,15 @@ export class PodVms {
       );
     }
     await this.#removeAll(attempts.filter((m) => m.attempt < wanted - 1));
-    const options = containerCreateOptions(spec, found.container, {
-      sandboxId: sandbox.id,
+    const member = {
       role: found.role,
       index: found.index,
       attempt: wanted,
       image: await (image ?? this.#ensureImage(spec, found.container)),
-    });
+    };
+    const options = vmPerPod
+      ? vmPerPodCreateOptions(spec, found.container, member)
+      : containerCreateOptions(spec, found.container, { ...member, sandboxId: sandbox.id });
     return this.#createOrAdopt(spec, name, options);
   }
 
@@ -143,6 +184,8 @@ export class PodVms {
 
   /** Starts one container; one already running is fine. */
   async startContainer(id: string): Promise<void> {
+    // The sandbox of a vm-per-pod pod VM is a record, not a container: nothing to start.
+    if (isVirtualSandbox(id)) return;
     try {
       await this.#client.docker.getContainer(id).start();
     } catch (err) {
@@ -181,6 +224,7 @@ export class PodVms {
   }
 
   async stopContainer(id: string, gracePeriodSeconds: number): Promise<void> {
+    if (isVirtualSandbox(id)) return;
     try {
       await this.#client.docker.getContainer(id).stop({ t: Math.round(gracePeriodSeconds) });
     } catch (err) {
@@ -205,6 +249,7 @@ export class PodVms {
   }
 
   async removeContainer(id: string): Promise<void> {
+    if (isVirtualSandbox(id)) return;
     try {
       await this.#client.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -279,7 +324,8 @@ export class PodVms {
       );
     }
     const member = groupPodVms([sourceFromInspect(info)])[0];
-    const found = member?.sandbox ?? member?.members[0];
+    // A vm-per-pod member comes with a sandbox record of its own making: take the container itself.
+    const found = name === SANDBOX_NAME ? member?.sandbox : member?.members[0];
     if (!found) throw new VicError('Internal', `container ${options.name} has unreadable labels`);
     return found;
   }

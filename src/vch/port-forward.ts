@@ -13,7 +13,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { VicError } from '../shared/errors.js';
 import { call, type VchClient } from './client.js';
 import type { Sessions } from './exec.js';
-import { getPodVm, latestMembers } from './list.js';
+import { getPodVm, latestMembers, networkOwner } from './list.js';
 import { podIpOf } from './status.js';
 
 export type PortForwardStrategy = 'direct' | 'exec';
@@ -51,10 +51,11 @@ export class PortForwarder {
 
   async #direct(uid: string, port: number): Promise<Duplex> {
     const vm = await getPodVm(this.#client, this.#nodeName, uid);
-    if (!vm?.sandbox) throw new VicError('NotFound', `no pod VM with UID ${uid} on node ${this.#nodeName}`);
-    const sandboxId = vm.sandbox.id;
+    // The sandbox, or in the vm-per-pod layout the app container: whichever owns the pod IP.
+    const owner = vm ? networkOwner(vm) : undefined;
+    if (!vm || !owner) throw new VicError('NotFound', `no pod VM with UID ${uid} on node ${this.#nodeName}`);
     const info = await call(this.#client, `inspect sandbox of pod ${uid}`, () =>
-      this.#client.docker.getContainer(sandboxId).inspect(),
+      this.#client.docker.getContainer(owner.id).inspect(),
     );
     const ip = info.State.Running ? podIpOf(info) : undefined;
     if (!ip)

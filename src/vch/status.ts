@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { callOrUndefined, type VchClient } from './client.js';
 import { parseLabels } from './labels.js';
-import { getPodVm, latestMembers } from './list.js';
+import { getPodVm, isVirtualSandbox, latestMembers, networkOwner } from './list.js';
 import type { ContainerState, ContainerStatus, PodVm, PodVmMember, PodVmStatus } from './types.js';
 
 /** Docker writes the zero time for "never". */
@@ -149,8 +149,11 @@ export class StatusReader {
       vm.members
         .filter((p) => p.name === m.name && p.attempt < m.attempt)
         .reduce<PodVmMember | undefined>((a, p) => (!a || p.attempt > a.attempt ? p : a), undefined);
-    const [sandboxInfo, ...statuses] = await Promise.all([
-      vm.sandbox ? this.#inspect(vm.sandbox.id) : undefined,
+    const owner = networkOwner(vm);
+    const real = vm.sandbox && !isVirtualSandbox(vm.sandbox.id) ? vm.sandbox : undefined;
+    const [sandboxInfo, ownerInfo, ...statuses] = await Promise.all([
+      real ? this.#inspect(real.id) : undefined,
+      owner && owner !== real ? this.#inspect(owner.id) : undefined,
       ...latest.map((m) => statusOf(m, previousOf(m))),
     ]);
     const result: PodVmStatus = { pod: vm.pod, nodeName: vm.nodeName, initContainers: [], containers: [] };
@@ -158,6 +161,11 @@ export class StatusReader {
       const sandbox = containerStatusOf(sandboxInfo, await repoDigests(sandboxInfo.Image));
       if (sandbox) result.sandbox = sandbox;
       const ip = sandbox?.state.kind === 'running' ? podIpOf(sandboxInfo) : undefined;
+      if (ip) result.podIP = ip;
+    } else if (vm.sandbox) {
+      // vm-per-pod: no sandbox container; the app container owns the pod IP while it runs.
+      result.sandbox = virtualSandboxStatus(vm.sandbox);
+      const ip = ownerInfo?.State.Running ? podIpOf(ownerInfo) : undefined;
       if (ip) result.podIP = ip;
     }
     for (const s of statuses) {
@@ -172,4 +180,18 @@ export class StatusReader {
       this.#client.docker.getContainer(id).inspect(),
     );
   }
+}
+
+/** The status of a vm-per-pod pod VM's sandbox record: running, as long as the pod VM exists. */
+export function virtualSandboxStatus(sandbox: PodVmMember): ContainerStatus {
+  return {
+    name: sandbox.name,
+    role: 'sandbox',
+    attempt: 0,
+    containerID: `docker://${sandbox.id}`,
+    image: '',
+    imageID: '',
+    state: { kind: 'running', startedAt: sandbox.createdAt },
+    restartCount: 0,
+  };
 }

@@ -148,6 +148,8 @@ export interface PodVm {
   pod: PodIdentity;
   nodeName: string;
   terminationGracePeriodSeconds?: number;
+  /** How the pod VM is laid out on the VCH, read back from its labels (absent: shared). */
+  layout?: 'shared' | 'vm-per-pod';
   sandbox?: PodVmMember;
   /** Every container of the pod VM, every attempt still kept, sandbox excluded. */
   members: PodVmMember[];

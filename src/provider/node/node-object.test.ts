@@ -1,6 +1,13 @@
 import test from 'ava';
 import { stampConditions, desiredConditions, conditionsChanged } from './conditions.js';
-import { declaredFeatures, nodeAllocatable, nodeCapacity, nodeLabels, nodeStatus } from './node-object.js';
+import {
+  declaredFeatures,
+  nodeAllocatable,
+  nodeCapacity,
+  nodeLabels,
+  nodeObject,
+  nodeStatus,
+} from './node-object.js';
 import type { HostFacts, NodeConfig } from './types.js';
 
 const config: NodeConfig = {
@@ -76,4 +83,18 @@ test('the status declares ExtendWebSocketsToKubelet, in the form the API server 
     daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
     capacity: { cpu: '4', pods: '110' },
   });
+});
+
+test('what the VCH is and can do shows on the Node: layout and product labels, abilities annotation', (t) => {
+  const vch = {
+    product: 'vic',
+    layout: 'vm-per-pod',
+    abilities: { layout: 'vm-per-pod', abilities: { exec: true } },
+  };
+  const node = nodeObject(config, { ...facts, vch });
+  t.like(node.metadata?.labels, {
+    'vic-kubelet.io/layout': 'vm-per-pod',
+    'vic-kubelet.io/vch-product': 'vic',
+  });
+  t.deepEqual(JSON.parse(node.metadata?.annotations?.['vic-kubelet.io/vch-abilities'] ?? ''), vch.abilities);
 });

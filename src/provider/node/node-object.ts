@@ -11,6 +11,10 @@ import { formatBytes, formatMilliCpu, parseMilliCpu, parseQuantity } from '../re
 import type { HostFacts, NodeConfig, ResourceList, ResourceName } from './types.js';
 
 export const taintAnnotation = 'vic-kubelet.io/taint-key';
+/** The VCH's identity, abilities and pod layout as JSON; the labels below let an operator select on them. */
+export const abilitiesAnnotation = 'vic-kubelet.io/vch-abilities';
+export const layoutLabel = 'vic-kubelet.io/layout';
+export const productLabel = 'vic-kubelet.io/vch-product';
 
 /** Docker reports Go architecture names already (amd64, arm64); map the few that differ. */
 export function kubernetesArch(arch: string): string {
@@ -20,7 +24,7 @@ export function kubernetesArch(arch: string): string {
 
 export function nodeLabels(
   config: NodeConfig,
-  facts: Pick<HostFacts, 'osType' | 'architecture'>,
+  facts: Pick<HostFacts, 'osType' | 'architecture' | 'vch'>,
 ): Record<string, string> {
   return {
     type: 'virtual-kubelet',
@@ -30,6 +34,7 @@ export function nodeLabels(
     'kubernetes.io/hostname': config.nodeName,
     'beta.kubernetes.io/os': facts.osType || 'linux',
     'beta.kubernetes.io/arch': kubernetesArch(facts.architecture),
+    ...(facts.vch ? { [layoutLabel]: facts.vch.layout, [productLabel]: facts.vch.product } : {}),
     ...config.labels,
   };
 }
@@ -42,7 +47,10 @@ export function nodeObject(config: NodeConfig, facts: HostFacts): V1Node {
       name: config.nodeName,
       labels: nodeLabels(config, facts),
       // Remembers which taint is ours, so a restart with another taint (or none) can remove it.
-      annotations: { [taintAnnotation]: config.taint?.key ?? '' },
+      annotations: {
+        [taintAnnotation]: config.taint?.key ?? '',
+        ...(facts.vch ? { [abilitiesAnnotation]: JSON.stringify(facts.vch.abilities) } : {}),
+      },
     },
     spec: { taints: config.taint ? [{ ...config.taint }] : [] },
   };

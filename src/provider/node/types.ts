@@ -41,6 +41,8 @@ export interface HostFacts {
   machineId: string;
   systemUuid: string;
   bootId: string;
+  /** What the VCH is and can do (src/vch/abilities.ts): labels and an annotation on the Node. */
+  vch?: { product: string; layout: string; abilities: Record<string, unknown> };
 }
 
 /** How the VCH answered its last health check. */

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
-import { admit, podRequests } from './admission.js';
+import { layoutLimits } from '../../vch/layout/limits.js';
+import { admit, layoutUnsupported, podRequests } from './admission.js';
 
 const node = { milliCpu: 2000, memoryBytes: 4 * 2 ** 30, pods: 3 };
 const pod = (cpu?: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod => ({
@@ -48,4 +49,22 @@ test('the effective request is the larger of the biggest init container and the 
     },
   };
   t.deepEqual(podRequests(p), { milliCpu: 3000, memoryBytes: 2 * 2 ** 30 });
+});
+
+test('in the vm-per-pod layout, two long-running containers or a sidecar are refused with the limit named', (t) => {
+  const limits = layoutLimits('vm-per-pod');
+  const two = pod(undefined, { containers: [{ name: 'a' }, { name: 'b' }] });
+  const refused = admit(two, [], node, limits);
+  t.like(refused, { admitted: false, reason: 'UnsupportedPodSpec' });
+  t.regex(
+    refused.admitted ? '' : refused.message,
+    /^Pod cannot run in a pod VM on this node: spec\.containers \(2 long-running containers; at most 1\): this VCH runs every container as its own VM/,
+  );
+  const sidecar = pod(undefined, { initContainers: [{ name: 'log', restartPolicy: 'Always' }] });
+  t.like(admit(sidecar, [], node, limits), { admitted: false, reason: 'UnsupportedPodSpec' });
+  t.deepEqual(layoutUnsupported(sidecar, limits), [
+    'spec.initContainers[log].restartPolicy: Always (a sidecar)',
+  ]);
+  t.deepEqual(admit(two, [], node, layoutLimits('shared')), { admitted: true });
+  t.deepEqual(admit(pod(), [], node, limits), { admitted: true });
 });

@@ -2,6 +2,7 @@
 // OutOfcpu / OutOfmemory / OutOfpods, and a pod that asks for what a pod VM cannot give
 // (host namespaces, hostPath volumes, privileged containers) fails with a reason that says so.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { LayoutLimits } from '../../vch/index.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
@@ -66,8 +67,44 @@ export function podRequests(pod: V1Pod): PodRequests {
   };
 }
 
+/**
+ * What the VCH's pod layout cannot give the pod, as the fields that ask for it with the limit each
+ * breaks. In the vm-per-pod layout each container is its own VM: one long-running container, no
+ * sidecars, no shared process namespace.
+ */
+export function layoutUnsupported(pod: V1Pod, limits: LayoutLimits | undefined): string[] {
+  const spec = pod.spec;
+  if (!spec || !limits) return [];
+  const found: string[] = [];
+  const apps = spec.containers.length;
+  if (limits.maxAppContainers !== undefined && apps > limits.maxAppContainers) {
+    found.push(`spec.containers (${apps} long-running containers; at most ${limits.maxAppContainers})`);
+  }
+  if (!limits.sidecars) {
+    for (const c of spec.initContainers ?? []) {
+      if (c.restartPolicy === 'Always')
+        found.push(`spec.initContainers[${c.name}].restartPolicy: Always (a sidecar)`);
+    }
+  }
+  if (!limits.shareProcessNamespace && spec.shareProcessNamespace) found.push('spec.shareProcessNamespace');
+  return found;
+}
+
 /** Decides whether `pod` may run beside `admitted` (the node's other active pods). */
-export function admit(pod: V1Pod, admitted: V1Pod[], allocatable: NodeAllocatable): Admission {
+export function admit(
+  pod: V1Pod,
+  admitted: V1Pod[],
+  allocatable: NodeAllocatable,
+  layout?: LayoutLimits,
+): Admission {
+  const layoutLimited = layoutUnsupported(pod, layout);
+  if (layoutLimited.length > 0 && layout) {
+    return {
+      admitted: false,
+      reason: unsupportedReason,
+      message: `Pod cannot run in a pod VM on this node: ${layoutLimited.join(', ')}: ${layout.because}`,
+    };
+  }
   const unsupported = unsupportedFields(pod);
   if (unsupported.length > 0) {
     return {

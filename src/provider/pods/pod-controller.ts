@@ -7,7 +7,7 @@ import { Backoff } from '../../shared/backoff.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { findVicError, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Vch } from '../../vch/index.js';
+import type { LayoutLimits, Vch } from '../../vch/index.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodInformer } from './pod-informer.js';
@@ -32,6 +32,8 @@ export interface PodControllerOptions {
   workers?: number;
   resyncIntervalMs?: number;
   observer?: PodSyncObserver;
+  /** What the VCH's pod layout can give a pod, for admission. */
+  layoutLimits?: () => LayoutLimits | undefined;
 }
 
 export class PodController {
@@ -62,6 +64,7 @@ export class PodController {
       nodeName: options.nodeName,
       hostIP: options.hostIP,
       allocatable: options.allocatable,
+      ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
       recorder: options.recorder,
       clock,
       logger: options.logger,

@@ -5,7 +5,7 @@ import type { CoreV1Api, V1Container, V1Pod, V1PodStatus } from '@kubernetes/cli
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
+import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
@@ -27,6 +27,8 @@ export interface PodSyncOptions {
   nodeName: string;
   hostIP: string;
   allocatable: () => NodeAllocatable;
+  /** What the VCH's pod layout can give a pod (src/vch knows; admission refuses the rest). */
+  layoutLimits?: () => LayoutLimits | undefined;
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
@@ -107,7 +109,7 @@ export class PodSync {
       const others = active().filter(
         (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
       );
-      const decision = admit(pod, others, this.#o.allocatable());
+      const decision = admit(pod, others, this.#o.allocatable(), this.#o.layoutLimits?.());
       if (!decision.admitted) {
         await this.#reject(pod, decision.reason, decision.message);
         return {};

@@ -1,0 +1,117 @@
+// The vm-per-pod layout: for a VCH that gives every container its own VM (vSphere Integrated
+// Containers). The pod's one long-running container is the pod VM: it owns the pod IP, hostname,
+// ports and DNS itself, with no sandbox beside it. Init containers run before it, one after another,
+// each as its own short-lived VM. Nothing here asks for what VIC's Docker personality refuses:
+// no `container:` network, IPC or PID mode, no host bind mounts, no privileges.
+import type Docker from 'dockerode';
+import { VicError } from '../../shared/errors.js';
+import { resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
+import { buildLabels, dockerName, specHash } from '../labels.js';
+import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
+import { layoutLimits, VIC_MIN_MEMORY_BYTES } from './limits.js';
+
+export interface VmMemberOptions {
+  role: 'init' | 'app';
+  index: number;
+  attempt: number;
+  image: ImageCommand;
+}
+
+/**
+ * The size of a container VM: its memory limit (else its request), never below the VCH's minimum; its
+ * CPU limit (else request) rounded up to whole vCPUs, which VIC takes from `--cpuset-cpus` as a count
+ * (vmware/vic lib/apiservers/engine/backends/container.go, validateCreateConfig). Neither set: the
+ * VCH's default size.
+ */
+export function vmSize(resources: Resources | undefined): Docker.HostConfig {
+  const host: Docker.HostConfig = {};
+  const memory = resources?.limits?.memoryBytes ?? resources?.requests?.memoryBytes;
+  if (memory !== undefined && memory > 0) host.Memory = Math.max(VIC_MIN_MEMORY_BYTES, Math.round(memory));
+  const cpu = resources?.limits?.nanoCpus ?? resources?.requests?.nanoCpus;
+  if (cpu !== undefined && cpu > 0) host.CpusetCpus = String(Math.max(1, Math.ceil(cpu / 1e9)));
+  return host;
+}
+
+/** What this layout cannot lay out, checked again here so that src/vch never half-creates a pod VM. */
+export function checkVmPerPod(spec: PodVmSpec): void {
+  const limits = layoutLimits('vm-per-pod');
+  const why = (what: string) =>
+    new VicError('Invalid', `pod VM ${spec.pod.namespace}/${spec.pod.name}: ${what}: ${limits.because}`);
+  if (spec.containers.length > (limits.maxAppContainers ?? Infinity)) {
+    throw why(`${spec.containers.length} long-running containers, at most ${limits.maxAppContainers}`);
+  }
+  if (spec.shareProcessNamespace) throw why('shareProcessNamespace is not possible');
+  for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    for (const m of c.volumeMounts ?? []) {
+      if (m.source.startsWith('/')) {
+        throw why(`container "${c.name}" mounts host path ${m.source}; only named volumes can be mounted`);
+      }
+    }
+  }
+}
+
+export function vmPerPodCreateOptions(
+  spec: PodVmSpec,
+  container: ContainerSpec,
+  options: VmMemberOptions,
+): Docker.ContainerCreateOptions {
+  const { entrypoint, cmd } = resolveCommand(container, options.image);
+  const grace = spec.terminationGracePeriodSeconds;
+  const exposed: Record<string, object> = {};
+  const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
+  // Only the app container owns the pod's ports: an init container's VM has an address of its own.
+  for (const p of options.role === 'app' ? (container.ports ?? []) : []) {
+    const key = `${p.containerPort}/${(p.protocol ?? 'TCP').toLowerCase()}`;
+    exposed[key] = {};
+    if (p.hostPort !== undefined && p.hostPort > 0) {
+      (bindings[key] ??= []).push({
+        HostPort: String(p.hostPort),
+        ...(p.hostIP ? { HostIp: p.hostIP } : {}),
+      });
+    }
+  }
+  return {
+    name: dockerName(spec.pod, container.name, options.attempt),
+    Image: container.image,
+    Hostname: podHostname(spec),
+    // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
+    Entrypoint: entrypoint,
+    Cmd: cmd,
+    Env: (container.env ?? []).map((e) => `${e.name}=${e.value}`),
+    ...(container.workingDir ? { WorkingDir: container.workingDir } : {}),
+    Tty: container.tty ?? false,
+    OpenStdin: container.stdin ?? false,
+    StdinOnce: container.stdinOnce ?? false,
+    ...(grace !== undefined ? { StopTimeout: grace } : {}),
+    ExposedPorts: exposed,
+    Labels: buildLabels({
+      nodeName: spec.nodeName,
+      pod: spec.pod,
+      containerName: container.name,
+      role: options.role,
+      attempt: options.attempt,
+      index: options.index,
+      specHash: specHash(container),
+      layout: 'vm-per-pod',
+      // Every container carries the grace period: there is no sandbox to hold it.
+      ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
+    }),
+    HostConfig: {
+      ...vmSize(container.resources),
+      PortBindings: bindings,
+      RestartPolicy: { Name: 'no' },
+      ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
+      ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
+      ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
+      // Named volumes as `name:path:flags` Binds: VIC reads HostConfig.Binds and ignores Mounts
+      // (vmware/vic lib/apiservers/engine/proxy/storage_proxy.go, processVolumeParam).
+      ...(container.volumeMounts?.length
+        ? {
+            Binds: container.volumeMounts.map(
+              (m) => `${m.source}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`,
+            ),
+          }
+        : {}),
+    },
+  };
+}

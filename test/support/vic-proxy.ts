@@ -20,6 +20,7 @@
 // the proxy refuses them in VIC's own wording for what it lacks (APINotSupportedMsg: "<product> does not
 // yet implement <what>", HTTP 500).
 import { once } from 'node:events';
+import type { TestFn } from 'ava';
 import { mkdirSync, rmSync } from 'node:fs';
 import {
   request as httpRequest,
@@ -398,5 +399,31 @@ export function vicVersion(upstream: Record<string, unknown>): Record<string, un
     KernelVersion: '-',
     Experimental: true,
     BuildTime: '',
+  };
+}
+
+/**
+ * One VIC contract proxy for the tests of a file, in front of the test environment's engine. Call it
+ * before virtualNodeForFile: its start hook must run first, and `endpoint` is known at once.
+ */
+export function vicProxyForFile(
+  test: TestFn,
+  upstreamEndpoint: string,
+): { readonly endpoint: string; readonly proxy: VicProxy } {
+  const socket = `/var/tmp/${`vk-vic-${Math.random().toString(16).slice(2, 8)}`}/docker.sock`;
+  let proxy: VicProxy | undefined;
+  test.serial.before(async () => {
+    proxy = await VicProxy.start({ upstream: upstreamEndpoint.replace(/^unix:\/\//, ''), socket });
+  });
+  test.after.always(async () => {
+    await proxy?.close();
+    rmSync(dirname(socket), { recursive: true, force: true });
+  });
+  return {
+    endpoint: `unix://${socket}`,
+    get proxy() {
+      if (!proxy) throw new Error('the VIC proxy is used before test.before ran');
+      return proxy;
+    },
   };
 }

@@ -172,6 +172,8 @@ export function buildProfile(
   return { identity, abilities, layout, limits: layoutLimits(layout), overridden };
 }
 
+const PROBE_TIMEOUT_MS = 3000;
+
 /** Harmless probes: a volume list, and an event stream that ends at once (since = until = now). */
 export async function probe(client: VchClient): Promise<ProbeResults> {
   const results: ProbeResults = {};
@@ -189,13 +191,18 @@ export async function probe(client: VchClient): Promise<ProbeResults> {
   results.namedVolumes = await answered(() => client.docker.listVolumes());
   const now = Math.floor(Date.now() / 1000);
   results.events = await answered(async () => {
-    const stream = await client.docker.getEvents({ since: now, until: now });
+    const stream = (await client.docker.getEvents({ since: now, until: now })) as NodeJS.ReadableStream & {
+      destroy(): void;
+    };
     stream.resume();
+    // An engine that ignores `until` would keep it open: the answer was the headers, not the end.
+    const timer = setTimeout(() => stream.destroy(), PROBE_TIMEOUT_MS);
     await new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
       stream.on('error', () => resolve());
     });
+    clearTimeout(timer);
   });
   return Object.fromEntries(Object.entries(results).filter(([, v]) => v !== undefined));
 }

@@ -30,6 +30,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 
 export const VIC_PRODUCT = 'vSphere Integrated Containers';
@@ -133,7 +134,8 @@ export function translateCreate(body: CreateBody): CreateBody {
   if (host.CpusetCpus) {
     const count = Number.parseInt(host.CpusetCpus.split(',')[0] ?? '', 10);
     delete host.CpusetCpus;
-    if (count > 0) host.NanoCpus = count * 1e9;
+    // The engine behind has this machine's CPUs; VIC would give the VM as many vCPUs as asked.
+    if (count > 0) host.NanoCpus = Math.min(count, cpus().length) * 1e9;
   }
   if (host.Memory && host.Memory > 0 && host.Memory < MIN_MEMORY_BYTES) host.Memory = MIN_MEMORY_BYTES;
   return { ...body, HostConfig: host };

@@ -67,4 +67,13 @@ test('in the vm-per-pod layout, two long-running containers or a sidecar are ref
   ]);
   t.deepEqual(admit(two, [], node, layoutLimits('shared')), { admitted: true });
   t.deepEqual(admit(pod(), [], node, limits), { admitted: true });
+  const ip = pod(undefined, {
+    containers: [
+      { name: 'c', env: [{ name: 'IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] },
+    ],
+  });
+  t.deepEqual(layoutUnsupported(ip, limits), [
+    'spec.containers[c].env[IP] (status.podIP is not known before the container VM starts)',
+  ]);
+  t.deepEqual(layoutUnsupported(ip, layoutLimits('shared')), []);
 });

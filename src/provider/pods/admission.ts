@@ -87,6 +87,18 @@ export function layoutUnsupported(pod: V1Pod, limits: LayoutLimits | undefined):
     }
   }
   if (!limits.shareProcessNamespace && spec.shareProcessNamespace) found.push('spec.shareProcessNamespace');
+  if (!limits.podIpBeforeStart) {
+    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+      for (const e of c.env ?? []) {
+        const path = e.valueFrom?.fieldRef?.fieldPath;
+        if (path === 'status.podIP' || path === 'status.podIPs') {
+          found.push(
+            `spec.containers[${c.name}].env[${e.name}] (${path} is not known before the container VM starts)`,
+          );
+        }
+      }
+    }
+  }
   return found;
 }
 

@@ -23,6 +23,11 @@ export interface LayoutLimits {
   shareProcessNamespace: boolean;
   /** Containers of one pod reach each other on localhost. */
   sharedLocalhost: boolean;
+  /**
+   * The pod IP is known before a container is created (the sandbox has it), so the downward API's
+   * status.podIP can be put in a container's environment.
+   */
+  podIpBeforeStart: boolean;
   /** The smallest memory a container VM gets: a smaller limit is raised to it. */
   minMemoryBytes?: number;
   /** Why the limits are what they are, for an admission message. */
@@ -39,6 +44,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       sidecars: true,
       shareProcessNamespace: true,
       sharedLocalhost: true,
+      podIpBeforeStart: true,
       because: 'the containers of a pod share one sandbox',
     };
   }
@@ -48,6 +54,8 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     sidecars: false,
     shareProcessNamespace: false,
     sharedLocalhost: false,
+    // The container VM gets its address when it starts, after its environment is fixed.
+    podIpBeforeStart: false,
     minMemoryBytes: VIC_MIN_MEMORY_BYTES,
     because:
       'this VCH runs every container as its own VM and cannot share namespaces between them (pod layout vm-per-pod)',

@@ -108,70 +108,73 @@ test('network connect is refused for a running container, as VIC documents', asy
   });
 });
 
-test('src/vch knows the proxy as VIC and lays a pod out as one VM: create, start, exec, logs, events pass through', async (t) => {
-  const nodeName = uniqueName('vk-vic-vch');
-  const vch = createVch({ endpoint: vic.endpoint, nodeName });
-  const refusedBefore = vic.proxy.refused.length;
-  t.teardown(async () => {
-    vch.close();
-    await removePodVms(nodeName);
-  });
-  const profile = await vch.knowledge.detect();
-  t.is(profile.identity.product, 'vic');
-  t.is(profile.layout, 'vm-per-pod');
-  const events: VchEvent[] = [];
-  const watch = vch.watch({ onEvent: (e) => events.push(e) });
-  t.teardown(() => watch.stop());
+test.serial(
+  'src/vch knows the proxy as VIC and lays a pod out as one VM: create, start, exec, logs, events pass through',
+  async (t) => {
+    const nodeName = uniqueName('vk-vic-vch');
+    const vch = createVch({ endpoint: vic.endpoint, nodeName });
+    const refusedBefore = vic.proxy.refused.length;
+    t.teardown(async () => {
+      vch.close();
+      await removePodVms(nodeName);
+    });
+    const profile = await vch.knowledge.detect();
+    t.is(profile.identity.product, 'vic');
+    t.is(profile.layout, 'vm-per-pod');
+    const events: VchEvent[] = [];
+    const watch = vch.watch({ onEvent: (e) => events.push(e) });
+    t.teardown(() => watch.stop());
 
-  const spec = specFor(nodeName, 'one', 'echo hello; sleep 60');
-  const created = await vch.pods.create(spec);
-  t.is(created.layout, 'vm-per-pod');
-  t.deepEqual(
-    created.members.map((m) => m.role),
-    ['app'],
-  );
-  await vch.pods.start(spec.pod.uid);
-  const main = created.members[0]!;
-  const inspect = await docker().getContainer(main.id).inspect();
-  t.is(inspect.HostConfig.NanoCpus, 1e9, 'one vCPU, as VIC reads --cpuset-cpus');
-  t.is(inspect.HostConfig.Memory, 512 * 2 ** 20, 'raised to the container VM floor');
-  t.is(inspect.HostConfig.NetworkMode, 'default');
+    const spec = specFor(nodeName, 'one', 'echo hello; sleep 60');
+    const created = await vch.pods.create(spec);
+    t.is(created.layout, 'vm-per-pod');
+    t.deepEqual(
+      created.members.map((m) => m.role),
+      ['app'],
+    );
+    await vch.pods.start(spec.pod.uid);
+    const main = created.members[0]!;
+    const inspect = await docker().getContainer(main.id).inspect();
+    t.is(inspect.HostConfig.NanoCpus, 1e9, 'one vCPU, as VIC reads --cpuset-cpus');
+    t.is(inspect.HostConfig.Memory, 512 * 2 ** 20, 'raised to the container VM floor');
+    t.is(inspect.HostConfig.NetworkMode, 'default');
 
-  const out = new PassThrough();
-  const chunks: Buffer[] = [];
-  out.on('data', (c: Buffer) => chunks.push(c));
-  const result = await vch.streams.exec(
-    { uid: spec.pod.uid, containerName: 'main' },
-    ['sh', '-c', 'echo via-exec; exit 5'],
-    {
-      stdout: out,
-      tty: false,
-    },
-  );
-  t.is(result.exitCode, 5);
-  t.is(Buffer.concat(chunks).toString('utf8'), 'via-exec\n');
+    const out = new PassThrough();
+    const chunks: Buffer[] = [];
+    out.on('data', (c: Buffer) => chunks.push(c));
+    const result = await vch.streams.exec(
+      { uid: spec.pod.uid, containerName: 'main' },
+      ['sh', '-c', 'echo via-exec; exit 5'],
+      {
+        stdout: out,
+        tty: false,
+      },
+    );
+    t.is(result.exitCode, 5);
+    t.is(Buffer.concat(chunks).toString('utf8'), 'via-exec\n');
 
-  const logs = await vch.streams.logs({ uid: spec.pod.uid, containerName: 'main' }, { follow: true });
-  t.teardown(() => logs.destroy());
-  const first = await new Promise<string>((resolve) =>
-    logs.once('data', (c: Buffer) => resolve(c.toString('utf8'))),
-  );
-  t.is(first, 'hello\n');
+    const logs = await vch.streams.logs({ uid: spec.pod.uid, containerName: 'main' }, { follow: true });
+    t.teardown(() => logs.destroy());
+    const first = await new Promise<string>((resolve) =>
+      logs.once('data', (c: Buffer) => resolve(c.toString('utf8'))),
+    );
+    t.is(first, 'hello\n');
 
-  const status = await eventually('the pod IP from the app container', async () => {
-    const s = await vch.pods.status(spec.pod.uid);
-    return s?.podIP ? s : undefined;
-  });
-  t.is(status.podIP, Object.values(inspect.NetworkSettings.Networks)[0]?.IPAddress);
-  t.is(status.sandbox?.state.kind, 'running');
-  await eventually('a start event through the events stream', async () =>
-    events.find((e) => e.action === 'start' && e.containerId === main.id),
-  );
-  await vch.pods.stop(spec.pod.uid, 1);
-  await vch.pods.remove(spec.pod.uid);
-  t.is(await vch.pods.get(spec.pod.uid), undefined);
-  t.is(vic.proxy.refused.length, refusedBefore, 'nothing refused');
-});
+    const status = await eventually('the pod IP from the app container', async () => {
+      const s = await vch.pods.status(spec.pod.uid);
+      return s?.podIP ? s : undefined;
+    });
+    t.is(status.podIP, Object.values(inspect.NetworkSettings.Networks)[0]?.IPAddress);
+    t.is(status.sandbox?.state.kind, 'running');
+    await eventually('a start event through the events stream', async () =>
+      events.find((e) => e.action === 'start' && e.containerId === main.id),
+    );
+    await vch.pods.stop(spec.pod.uid, 1);
+    await vch.pods.remove(spec.pod.uid);
+    t.is(await vch.pods.get(spec.pod.uid), undefined);
+    t.is(vic.proxy.refused.length, refusedBefore, 'nothing refused');
+  },
+);
 
 test('the shared layout forced on a VIC VCH is refused as VIC refuses it, before any container runs', async (t) => {
   const nodeName = uniqueName('vk-vic-shared');

@@ -227,3 +227,26 @@ test('an operator override is honoured: --vch-layout vm-per-pod on a Docker engi
   );
   t.truthy(pod.status?.podIP);
 });
+
+test.serial('after the VCH was away, it is read again when it answers', async (t) => {
+  const nodeName = uniqueName('vk-vic-again');
+  const vch = createVch({ endpoint: vic.endpoint, nodeName });
+  t.teardown(() => vch.close());
+  await vch.host.facts();
+  const first = vch.knowledge.current();
+  t.is(first?.layout, 'vm-per-pod');
+  const upstream = vic.proxy.upstream;
+  await vic.proxy.close();
+  t.false((await vch.host.health(1000)).reachable);
+  await vic.restart();
+  t.is(vic.proxy.upstream, upstream);
+  // The first request may meet a connection the old proxy left behind, as after any VCH restart.
+  await eventually('the VCH answers again', async () =>
+    (await vch.host.health(1000)).reachable ? true : undefined,
+  );
+  const again = await eventually('a second reading of the VCH', async () => {
+    const now = vch.knowledge.current();
+    return now !== first ? now : undefined;
+  });
+  t.deepEqual(again?.abilities, first?.abilities);
+});

@@ -8,6 +8,7 @@ import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { docker, eventually, kubeConfig, kubectl, testEnv } from '../support/env.js';
 import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
+import { kubeletRequest } from '../support/kubelet-client.js';
 import { startKubectl } from '../support/pty.js';
 import { podVmContainers } from '../support/vic-kubelet.js';
 import { vicProxyForFile } from '../support/vic-proxy.js';
@@ -272,6 +273,52 @@ test('kubectl exec and logs -f reach the container VM', async (t) => {
   await kubectl(['exec', 'talk', '-n', node.ns, '--', 'sh', '-c', 'echo later > /proc/1/fd/1']);
   const out = await follow.until(/later/);
   t.regex(out, /started\r?\nlater/);
+});
+
+test('kubectl attach -i talks to the main process of the container VM', async (t) => {
+  await createPod(
+    node.ns,
+    'reader',
+    on({ containers: [shell('main', 'while read l; do echo got:$l; done', { stdin: true })] }),
+  );
+  await podWhere(node.ns, 'reader', 'Running', (p) => containerStatus(p, 'main')?.ready === true);
+  const attach = startKubectl(['attach', '-i', '-n', node.ns, 'reader']);
+  t.teardown(() => attach.kill('SIGKILL'));
+  attach.write('hello\n');
+  await attach.until('got:hello\n');
+  t.pass();
+});
+
+test('the kubelet stats summary has the container VM’s CPU and memory', async (t) => {
+  await createPod(
+    node.ns,
+    'busy',
+    on({ containers: [shell('main', 'i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; sleep 3600')] }),
+  );
+  const pod = await podWhere(node.ns, 'busy', 'Running', (p) => containerStatus(p, 'main')?.ready === true);
+  const stats = await eventually(
+    'busy in /stats/summary with CPU and memory',
+    async () => {
+      const reply = await kubeletRequest(node.vk.port, 'GET', '/stats/summary', 'apiserver');
+      const summary = JSON.parse(reply.body) as {
+        pods?: {
+          podRef: { uid: string };
+          containers?: {
+            name: string;
+            cpu?: { usageCoreNanoSeconds?: number };
+            memory?: { workingSetBytes?: number };
+          }[];
+        }[];
+      };
+      const main = summary.pods
+        ?.find((p) => p.podRef.uid === pod.metadata?.uid)
+        ?.containers?.find((c) => c.name === 'main');
+      return main?.cpu?.usageCoreNanoSeconds && main.memory?.workingSetBytes ? main : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 1000 },
+  );
+  t.true((stats.cpu?.usageCoreNanoSeconds ?? 0) > 0);
+  t.true((stats.memory?.workingSetBytes ?? 0) > 0);
 });
 
 test('kubectl port-forward reaches a port of the container VM', async (t) => {

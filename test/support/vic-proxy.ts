@@ -411,7 +411,7 @@ export function vicVersion(upstream: Record<string, unknown>): Record<string, un
 export function vicProxyForFile(
   test: TestFn,
   upstreamEndpoint: string,
-): { readonly endpoint: string; readonly proxy: VicProxy } {
+): { readonly endpoint: string; readonly proxy: VicProxy; restart(): Promise<void> } {
   const socket = `/var/tmp/${`vk-vic-${Math.random().toString(16).slice(2, 8)}`}/docker.sock`;
   let proxy: VicProxy | undefined;
   test.serial.before(async () => {
@@ -423,6 +423,11 @@ export function vicProxyForFile(
   });
   return {
     endpoint: `unix://${socket}`,
+    /** A new proxy on the same socket, as a VCH that comes back. */
+    async restart() {
+      await proxy?.close();
+      proxy = await VicProxy.start({ upstream: upstreamEndpoint.replace(/^unix:\/\//, ''), socket });
+    },
     get proxy() {
       if (!proxy) throw new Error('the VIC proxy is used before test.before ran');
       return proxy;

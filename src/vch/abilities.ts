@@ -169,6 +169,7 @@ export function buildProfile(
   const layout = chooseLayout(abilities, overrides.layout);
   const overridden = Object.keys(set);
   if (overrides.layout && overrides.layout !== 'auto') overridden.push('layout');
+  overridden.sort();
   return { identity, abilities, layout, limits: layoutLimits(layout), overridden };
 }
 

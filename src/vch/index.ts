@@ -1,6 +1,7 @@
 // The VCH as the provider sees it: one facade, a handful of small role interfaces, plain data in and out.
 import type { Duplex, Readable } from 'node:stream';
 import type { Clock } from '../shared/clock.js';
+import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { detectProfile, profileSummary, type ProfileOverrides, type VchProfile } from './abilities.js';
 import { createClient, type TlsOptions, type VchClient } from './client.js';
@@ -173,7 +174,13 @@ export class Vch {
     };
     this.streams = {
       logs: (target, opts) => logs.read(target, opts),
-      exec: (target, command, io) => sessions.exec(target, command, io),
+      exec: async (target, command, io) => {
+        // A VCH without exec (VIC before 1.2, or the operator's word) gets a clear answer, not a 404.
+        if (knowledge.current()?.abilities.exec === false) {
+          throw new VicError('Invalid', 'this VCH cannot run a command in a container (exec ability off)');
+        }
+        return sessions.exec(target, command, io);
+      },
       attach: (target, io) => sessions.attach(target, io),
       portForward: (uid, port) => forwarder.connect(uid, port),
     };

@@ -6,7 +6,15 @@ import { PassThrough } from 'node:stream';
 import test from 'ava';
 import Docker from 'dockerode';
 import { createVch, type PodVmSpec, type VchEvent } from '../../src/vch/index.js';
-import { docker, eventually, kubeConfig, testEnv, testNamespace, uniqueName } from '../support/env.js';
+import {
+  docker,
+  eventually,
+  kubeConfig,
+  kubectl,
+  testEnv,
+  testNamespace,
+  uniqueName,
+} from '../support/env.js';
 import { containerStatus, core, createPod, podOn, podWhere, shell } from '../support/pods.js';
 import { podVmContainers, removePodVms, VicKubelet } from '../support/vic-kubelet.js';
 import { notImplemented, vicProxyForFile } from '../support/vic-proxy.js';
@@ -198,7 +206,7 @@ test('the shared layout forced on a VIC VCH is refused as VIC refuses it, before
 
 test('an operator override is honoured: --vch-layout vm-per-pod on a Docker engine lays pods out as one VM', async (t) => {
   const vk = await VicKubelet.start({
-    args: ['--vch-layout', 'vm-per-pod', '--vch-abilities', 'archives=false'],
+    args: ['--vch-layout', 'vm-per-pod', '--vch-abilities', 'archives=false,exec=false'],
   });
   const ns = await testNamespace(kubeConfig(), 'vk-vic-override');
   t.teardown(async () => {
@@ -213,8 +221,8 @@ test('an operator override is honoured: --vch-layout vm-per-pod on a Docker engi
   });
   t.like(JSON.parse(n.metadata?.annotations?.['vic-kubelet.io/vch-abilities'] ?? '{}'), {
     layout: 'vm-per-pod',
-    abilities: { sharedNamespaces: true, archives: false },
-    overridden: ['archives', 'layout'],
+    abilities: { sharedNamespaces: true, archives: false, exec: false },
+    overridden: ['archives', 'exec', 'layout'],
   });
   await createPod(ns.name, 'one', podOn(vk.nodeName, { containers: [shell('main', 'sleep 3600')] }));
   const pod = await podWhere(ns.name, 'one', 'Running', (p) => containerStatus(p, 'main')?.ready === true);
@@ -226,6 +234,9 @@ test('an operator override is honoured: --vch-layout vm-per-pod on a Docker engi
     ['app'],
   );
   t.truthy(pod.status?.podIP);
+  const exec = await kubectl(['exec', 'one', '-n', ns.name, '--', 'true']);
+  t.not(exec.exitCode, 0);
+  t.regex(exec.stderr, /this VCH cannot run a command in a container \(exec ability off\)/);
 });
 
 test.serial('after the VCH was away, it is read again when it answers', async (t) => {

@@ -30,7 +30,7 @@ export interface ContainerStepsOptions {
   /** Stops one container within its grace period, its preStop hook first. */
   kill: (pod: V1Pod, name: string, id: string, graceSeconds: number | undefined) => Promise<void>;
   /** Runs a container's postStart hook; returns the failure message, if it failed. */
-  postStart?: (pod: V1Pod, container: V1Container, id: string) => Promise<string | undefined>;
+  postStart?: (pod: V1Pod, container: V1Container, podIP: string | undefined) => Promise<string | undefined>;
 }
 
 /** The pod-wide context a container step needs, read once per pass. */
@@ -172,7 +172,7 @@ export class ContainerSteps {
       waiting.set(name, { reason: 'CreateContainerError', message });
       return { changed: true, failed: true, retryAfterMs: configRetryMs };
     }
-    const hookFailure = await o.postStart?.(pod, container, id);
+    const hookFailure = await o.postStart?.(pod, container, ctx.status?.podIP);
     if (hookFailure !== undefined) {
       // pkg/kubelet/kuberuntime/kuberuntime_container.go startContainer: a failed postStart hook
       // kills the container; the restart policy then decides.

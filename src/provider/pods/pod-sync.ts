@@ -26,7 +26,11 @@ import {
   type PodDecision,
   type PodStep,
 } from './state/pod-state.js';
+import { Hooks } from './hooks.js';
 import { Termination } from './termination.js';
+import { ProbeMetrics } from './probes/metrics.js';
+import { Prober } from './probes/prober.js';
+import type { ExecInContainer } from './probes/runners.js';
 import { statusChanged } from './status-diff.js';
 
 export { isTerminal } from './state/pod-state.js';
@@ -41,7 +45,11 @@ export interface PodSyncOptions {
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
-  /** Probe results by container ID (the prober's memory); none by default. */
+  /** Runs a probe's or hook's command in a container; without it, no prober runs (unit tests). */
+  exec?: ExecInContainer;
+  /** A probe changed a container's health: its pod wants a pass. */
+  onHealthChange?: (podKey: string) => void;
+  /** Probe results by container ID, for tests without a prober. */
   health?: HealthOf;
 }
 
@@ -53,6 +61,7 @@ export interface SyncResult {
 /** A pass carries the pod through at most this many moves before it writes the status. */
 const maxMovesPerPass = 4;
 const staleGraceSeconds = 1;
+const emptyProbeMetrics = new ProbeMetrics();
 
 /**
  * Conditions merge by type under a strategic merge patch, so a field we no longer write would
@@ -77,19 +86,38 @@ export class PodSync {
   readonly #termination: Termination;
   readonly #admitted = new Set<string>();
   readonly #log: Logger;
+  readonly #prober: Prober | undefined;
+  readonly #health: HealthOf;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
+    this.#prober = options.exec
+      ? new Prober({
+          exec: options.exec,
+          clock: options.clock,
+          recorder: options.recorder,
+          logger: options.logger,
+          onChange: (key) => options.onHealthChange?.(key),
+        })
+      : undefined;
+    this.#health = this.#prober?.health ?? options.health ?? noHealth;
+    const hooks = options.exec
+      ? new Hooks({ exec: options.exec, clock: options.clock, logger: options.logger })
+      : undefined;
     this.#termination = new Termination({
       pods: options.pods,
       recorder: options.recorder,
       logger: options.logger,
       clock: options.clock,
+      ...(hooks
+        ? { preStop: (pod, container, _id, budgetMs) => hooks.preStop(pod, container, budgetMs) }
+        : {}),
     });
     this.#steps = new ContainerSteps({
       ...options,
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
+      ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
     });
   }
 
@@ -114,6 +142,16 @@ export class PodSync {
     return this.#pass(pod, vm, active);
   }
 
+  /** The kubelet's prober metrics (GET /metrics/probes). */
+  probeMetrics(): Promise<{ contentType: string; text: string }> {
+    return (this.#prober?.metrics ?? emptyProbeMetrics).exposition();
+  }
+
+  /** Stops the prober's timers. */
+  stop(): void {
+    this.#prober?.stop();
+  }
+
   /** Pods this node has admitted: their requests count against Allocatable. */
   isAdmitted(uid: string): boolean {
     return this.#admitted.has(uid);
@@ -122,7 +160,7 @@ export class PodSync {
   async #pass(pod: V1Pod, vm: PodVm | undefined, active: () => V1Pod[]): Promise<SyncResult> {
     const o = this.#o;
     const uid = pod.metadata?.uid ?? '';
-    const health = o.health ?? noHealth;
+    const health = this.#health;
     const retries: number[] = [];
     const waiting = new Map<string, Waiting>();
     const admission = () => {
@@ -173,6 +211,8 @@ export class PodSync {
         : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
       if (plan) await this.#writeStatus(pod, status, plan, waiting, decision);
     }
+    if (decision?.plan) this.#prober?.update(pod, status);
+    else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
   }
 
@@ -255,6 +295,7 @@ export class PodSync {
   }
 
   #forget(uid: string): void {
+    this.#prober?.forget(uid);
     this.#steps.forget(uid);
     this.#admitted.delete(uid);
   }
@@ -273,7 +314,7 @@ export class PodSync {
       vm,
       plan,
       waiting,
-      health: o.health ?? noHealth,
+      health: this.#health,
       hostIP: o.hostIP,
       now: new Date(o.clock.now()),
     });

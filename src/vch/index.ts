@@ -9,6 +9,7 @@ import { hostFacts, hostHealth, type HostFacts, type HostHealth } from './host.j
 import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
 import { getPodVm, latestMembers } from './list.js';
 import { Logs, type LogOptions, type LogTarget } from './logs.js';
+import { readContainerFile } from './container-file.js';
 import { PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
@@ -40,6 +41,8 @@ export interface PodVmLifecycle {
   stopContainer(id: string, gracePeriodSeconds: number): Promise<void>;
   stop(uid: string, gracePeriodSeconds?: number): Promise<void>;
   remove(uid: string): Promise<void>;
+  /** At most `maxBytes` of a file in a container, stopped or running; undefined when there is none. */
+  readFile(id: string, path: string, maxBytes: number): Promise<string | undefined>;
 }
 
 /** Whole-pod-VM shortcuts for tools and tests that drive the VCH without a pod controller. */
@@ -150,6 +153,7 @@ export class Vch {
       stop: (uid, grace) => podVms.stop(uid, grace),
       stopContainer: (id, grace) => podVms.stopContainer(id, grace),
       remove: (uid) => podVms.remove(uid),
+      readFile: (id, path, maxBytes) => readContainerFile(this.client, id, path, maxBytes),
     };
     this.streams = {
       logs: (target, opts) => logs.read(target, opts),

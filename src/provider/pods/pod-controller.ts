@@ -66,6 +66,7 @@ export class PodController {
       clock,
       logger: options.logger,
       exec: (target, command, io) => options.vch.streams.exec(target, command, io),
+      logs: (target, logOptions) => options.vch.streams.logs(target, logOptions),
       onHealthChange: (key) => this.#queue.add(key),
     });
   }

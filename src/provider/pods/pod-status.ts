@@ -26,6 +26,8 @@ export interface StatusInputs {
   waiting: ReadonlyMap<string, Waiting>;
   /** Probe results by container ID: readiness and startup decide `ready` and `started`. */
   health?: HealthOf;
+  /** The termination message a terminated container left, by container ID. */
+  terminationMessage?: (id: string) => string | undefined;
   hostIP: string;
   now: Date;
 }
@@ -70,6 +72,11 @@ function containerStatus(
   const containerID = status ? kubeContainerId(status.id) : undefined;
   if (containerID) base.containerID = containerID;
   if (status?.lastState) base.lastState = toKubeState(status.lastState, undefined);
+  // The kubelet's termination message replaces what the runtime said of the exit.
+  const withMessage = (state: V1ContainerState): V1ContainerState => {
+    const message = status ? inputs.terminationMessage?.(status.id) : undefined;
+    return state.terminated && message ? { terminated: { ...state.terminated, message } } : state;
+  };
 
   const pending = inputs.waiting.get(spec.name);
   if (action?.kind === 'backoff' && status) {
@@ -81,18 +88,20 @@ function containerStatus(
         message: `back-off ${seconds}s restarting failed container=${spec.name} pod=${podLabel(inputs.pod)}`,
       },
     };
-    base.lastState = toKubeState(status.state, containerID);
+    base.lastState = withMessage(toKubeState(status.state, containerID));
     return base;
   }
   if (pending && (!status || action?.kind === 'run')) {
     base.state = {
       waiting: { reason: pending.reason, ...(pending.message ? { message: pending.message } : {}) },
     };
-    if (status && status.state.kind === 'terminated') base.lastState = toKubeState(status.state, containerID);
+    if (status && status.state.kind === 'terminated') {
+      base.lastState = withMessage(toKubeState(status.state, containerID));
+    }
     return base;
   }
   if (!status) return base;
-  base.state = toKubeState(status.state, containerID);
+  base.state = withMessage(toKubeState(status.state, containerID));
   const health = (inputs.health ?? noHealth)(status.id);
   const running = status.state.kind === 'running';
   // pkg/kubelet/prober/prober_manager.go UpdatePodStatus: started once the startup probe passed (or

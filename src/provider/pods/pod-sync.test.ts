@@ -165,3 +165,18 @@ test('a pod the node cannot run is rejected without touching the VCH', async (t)
   t.deepEqual(h.vch.calls, []);
   t.like(h.pod.status, { phase: 'Failed', reason: 'UnsupportedPodSpec' });
 });
+
+test('a terminated container’s message comes from its terminationMessagePath, read once from the VCH', async (t) => {
+  const h = harness({
+    restartPolicy: 'Never',
+    containers: [{ name: 'main', image: 'busybox:1', terminationMessagePath: '/tmp/msg' }],
+  });
+  await h.pass();
+  const main = h.vch.latest('u1', 'main')!;
+  h.vch.files.set(`${main.id}:/tmp/msg`, 'all done\n');
+  h.clock.advance(1000);
+  h.vch.exit(main, 0);
+  await h.pass();
+  t.is(h.pod.status?.phase, 'Succeeded');
+  t.like(state(h.pod)?.terminated, { exitCode: 0, reason: 'Completed', message: 'all done\n' });
+});

@@ -27,6 +27,7 @@ import {
   type PodStep,
 } from './state/pod-state.js';
 import { Hooks } from './hooks.js';
+import { TerminationMessages, type TerminationMessagesOptions } from './termination-messages.js';
 import { Termination } from './termination.js';
 import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
@@ -51,6 +52,8 @@ export interface PodSyncOptions {
   onHealthChange?: (podKey: string) => void;
   /** Probe results by container ID, for tests without a prober. */
   health?: HealthOf;
+  /** A container's log, for FallbackToLogsOnError. */
+  logs?: TerminationMessagesOptions['logs'];
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -88,6 +91,7 @@ export class PodSync {
   readonly #log: Logger;
   readonly #prober: Prober | undefined;
   readonly #health: HealthOf;
+  readonly #messages: TerminationMessages;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
@@ -102,6 +106,11 @@ export class PodSync {
         })
       : undefined;
     this.#health = this.#prober?.health ?? options.health ?? noHealth;
+    this.#messages = new TerminationMessages({
+      readFile: (id, path, max) => options.pods.readFile(id, path, max),
+      ...(options.logs ? { logs: options.logs } : {}),
+      logger: options.logger,
+    });
     const hooks = options.exec
       ? new Hooks({ exec: options.exec, clock: options.clock, logger: options.logger })
       : undefined;
@@ -296,6 +305,7 @@ export class PodSync {
 
   #forget(uid: string): void {
     this.#prober?.forget(uid);
+    this.#messages.forget(uid);
     this.#steps.forget(uid);
     this.#admitted.delete(uid);
   }
@@ -309,12 +319,14 @@ export class PodSync {
     override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>,
   ): Promise<void> {
     const o = this.#o;
+    await this.#messages.collect(pod, vm);
     const built = buildPodStatus({
       pod,
       vm,
       plan,
       waiting,
       health: this.#health,
+      terminationMessage: this.#messages.message,
       hostIP: o.hostIP,
       now: new Date(o.clock.now()),
     });
@@ -338,7 +350,9 @@ export class PodSync {
       nowMs: o.clock.now(),
     }).plan;
     if (!plan) return;
+    await this.#messages.collect(pod, vm);
     const built = buildPodStatus({
+      terminationMessage: this.#messages.message,
       pod,
       vm,
       plan,

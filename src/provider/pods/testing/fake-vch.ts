@@ -36,6 +36,8 @@ const fakeImage: ImageInfo = {
 export class FakeVch {
   readonly containers: FakeContainer[] = [];
   readonly calls: string[] = [];
+  /** Files in containers, by `<id>:<path>`: what readFile finds. */
+  readonly files = new Map<string, string>();
   readonly #clock: Clock;
   #next = 0;
 
@@ -110,6 +112,7 @@ export class FakeVch {
       }
       return Promise.resolve();
     },
+    readFile: (id, path) => Promise.resolve(this.files.get(`${id}:${path}`)),
   };
 
   #stop(c: FakeContainer, grace: number): void {

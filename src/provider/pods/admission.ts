@@ -3,6 +3,7 @@
 // (host namespaces, hostPath volumes, privileged containers) fails with a reason that says so.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { unsupportedLifecycleFields } from './lifecycle-admission.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -34,6 +35,8 @@ export function unsupportedFields(pod: V1Pod): string[] {
       if (c.securityContext?.privileged) found.push(`spec.${field}[${c.name}].securityContext.privileged`);
     }
   }
+  // Lifecycle fields not implemented yet (lifecycle-admission.ts).
+  found.push(...unsupportedLifecycleFields(pod));
   return found;
 }
 

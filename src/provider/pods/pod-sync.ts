@@ -215,12 +215,14 @@ export class PodSync {
     }
     if (decision?.plan && !ctx?.statusWritten) {
       if (!statusFresh) status = await o.pods.status(uid);
+      // Probe workers first: a container with a readiness or startup probe is written unready and
+      // not started from its very first status, as the kubelet's initial results say.
+      this.#prober?.update(pod, status);
       const plan = statusFresh
         ? decision.plan
         : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
       if (plan) await this.#writeStatus(pod, status, plan, waiting, decision);
-    }
-    if (decision?.plan) this.#prober?.update(pod, status);
+    } else if (decision?.plan) this.#prober?.update(pod, status);
     else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
   }

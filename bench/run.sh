@@ -14,3 +14,7 @@ echo "== pod VM cost over the bare engine (src/vch)"
 npx tsx bench/vch-create.ts "${BENCH_N:-20}"
 echo "== pods through the cluster (vic-kubelet process, API server, VCH)"
 npx tsx bench/pods.ts "${BENCH_N:-20}"
+echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} pods probed every second"
+for kind in none httpGet exec; do
+  npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
+done

@@ -10,6 +10,7 @@ import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
 import { getPodVm, latestMembers } from './list.js';
 import { Logs, type LogOptions, type LogTarget } from './logs.js';
 import { readContainerFile } from './container-file.js';
+import { sandboxFile } from './sandbox-file.js';
 import { PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
@@ -43,6 +44,11 @@ export interface PodVmLifecycle {
   remove(uid: string): Promise<void>;
   /** At most `maxBytes` of a file in a container, stopped or running; undefined when there is none. */
   readFile(id: string, path: string, maxBytes: number): Promise<string | undefined>;
+  /**
+   * A fresh empty file kept in the sandbox's filesystem, as a host path a container can bind-mount
+   * (a file that outlives the container); undefined when the VCH's storage cannot give one.
+   */
+  sandboxFile(sandboxId: string, name: string): Promise<string | undefined>;
 }
 
 /** Whole-pod-VM shortcuts for tools and tests that drive the VCH without a pod controller. */
@@ -154,6 +160,7 @@ export class Vch {
       stopContainer: (id, grace) => podVms.stopContainer(id, grace),
       remove: (uid) => podVms.remove(uid),
       readFile: (id, path, maxBytes) => readContainerFile(this.client, id, path, maxBytes),
+      sandboxFile: (sandboxId, name) => sandboxFile(this.client, sandboxId, name),
     };
     this.streams = {
       logs: (target, opts) => logs.read(target, opts),

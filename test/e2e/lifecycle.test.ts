@@ -85,7 +85,7 @@ test('postStart: a failing hook kills the container with FailedPostStartHook; th
   t.false(hook?.message?.includes('exit 7') ?? true, 'the hook’s command is not in the event');
 });
 
-test('termination messages appear in kubectl get pod -o json: from the file, and from the log on error', async (t) => {
+test('termination messages appear in kubectl get pod -o json: from the default and a custom path, and from the log on error', async (t) => {
   t.timeout(120_000);
   await createPod(
     node.ns,
@@ -96,6 +96,7 @@ test('termination messages appear in kubectl get pod -o json: from the file, and
         shell('file', 'echo "finished cleanly" > /tmp/termination-log', {
           terminationMessagePath: '/tmp/termination-log',
         }),
+        shell('default', 'echo "written to the default path" > /dev/termination-log'),
         shell('logs', 'echo "first line"; echo "it broke"; exit 4', {
           terminationMessagePolicy: 'FallbackToLogsOnError',
         }),
@@ -108,9 +109,14 @@ test('termination messages appear in kubectl get pod -o json: from the file, and
     const pod = JSON.parse(out.stdout) as k8s.V1Pod;
     const file = containerStatus(pod, 'file')?.state?.terminated?.message;
     const logs = containerStatus(pod, 'logs')?.state?.terminated?.message;
-    return file && logs ? { file, logs } : undefined;
+    const byDefault = containerStatus(pod, 'default')?.state?.terminated?.message;
+    return file && logs && byDefault ? { file, logs, byDefault } : undefined;
   });
-  t.deepEqual(json, { file: 'finished cleanly\n', logs: 'first line\nit broke\n' });
+  t.deepEqual(json, {
+    file: 'finished cleanly\n',
+    logs: 'first line\nit broke\n',
+    byDefault: 'written to the default path\n',
+  });
 });
 
 /** A sidecar serving a page on :8081, started (by its startup probe) before the app reads the page. */

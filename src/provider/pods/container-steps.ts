@@ -5,7 +5,7 @@ import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
-import type { EnvVar, PodVmStatus, RegistryCredential } from '../../vch/types.js';
+import type { EnvVar, PodVmSpec, PodVmStatus, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import type { apiConfigSources } from './config-sources.js';
@@ -111,6 +111,27 @@ export class ContainerSteps {
     }
   }
 
+  /**
+   * The kubelet bind-mounts a fresh host file at terminationMessagePath so the message outlives the
+   * container (kuberuntime_container.go, generateContainerConfig); here the file lives in the sandbox.
+   */
+  async #mountTerminationLog(
+    ctx: StepContext,
+    spec: PodVmSpec,
+    container: V1Container,
+    attempt: number,
+  ): Promise<void> {
+    const path = container.terminationMessagePath;
+    const sandboxId = ctx.status?.sandbox?.id;
+    if (!path || !sandboxId) return;
+    const source = await this.#o.pods.sandboxFile(sandboxId, `${container.name}-${attempt}`);
+    if (!source) return;
+    const target = [...(spec.initContainers ?? []), ...spec.containers].find(
+      (c) => c.name === container.name,
+    );
+    if (target) target.volumeMounts = [...(target.volumeMounts ?? []), { source, containerPath: path }];
+  }
+
   async #run(
     ctx: StepContext,
     name: string,
@@ -160,6 +181,7 @@ export class ContainerSteps {
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
     let id: string;
     try {
+      await this.#mountTerminationLog(ctx, spec, container, at.attempt);
       const member = await o.pods.createContainer(spec, name, at);
       o.recorder.record(pod, 'Normal', 'Created', `Created container: ${name}`, fieldPath);
       await o.pods.startContainer(member.id);

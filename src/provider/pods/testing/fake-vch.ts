@@ -113,6 +113,7 @@ export class FakeVch {
       return Promise.resolve();
     },
     readFile: (id, path) => Promise.resolve(this.files.get(`${id}:${path}`)),
+    sandboxFile: () => Promise.resolve(undefined),
   };
 
   #stop(c: FakeContainer, grace: number): void {

@@ -252,6 +252,17 @@ test('running -> preparing: the sandbox stopped under a running pod', (t) => {
   expectMove(t, d, 'running', 'preparing');
 });
 
+test('running -> initializing: the pod VM was rebuilt, so its init containers run again', (t) => {
+  const d = decide(
+    inputs(pod({ recorded: 'running', inits: ['setup'] }), { status: status({ sandbox: runningState }) }),
+  );
+  expectMove(t, d, 'running', 'initializing');
+  t.deepEqual(
+    d.plan?.containers.map((x) => `${x.name}:${x.action.kind}`),
+    ['setup:run'],
+  );
+});
+
 test('running -> terminated: the app ended for good, and the sidecar is stopped after it', (t) => {
   const p = pod({ recorded: 'running', restartPolicy: 'Never', sidecars: ['proxy'] });
   const d = decide(

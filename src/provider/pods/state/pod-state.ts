@@ -32,8 +32,9 @@ export const podMoves = {
   preparing: ['preparing', 'initializing', 'running', 'terminated'],
   // Init containers run; the sandbox may be lost; an init container failing under Never fails the pod.
   initializing: ['initializing', 'running', 'preparing', 'terminated'],
-  // Containers run and restart; the sandbox may be lost; the app ends for good, or the deadline passes.
-  running: ['running', 'preparing', 'terminated'],
+  // Containers run and restart; the sandbox may be lost (and with the pod VM gone, the init
+  // containers run again); the app ends for good, or the deadline passes.
+  running: ['running', 'preparing', 'initializing', 'terminated'],
   terminating: ['terminated'],
   terminated: ['terminated'],
 } as const satisfies { readonly [K in PodStateKind]: readonly PodStateKind[] };

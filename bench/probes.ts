@@ -52,7 +52,8 @@ function container(): k8s.V1Container {
   });
 }
 
-const vk = await VicKubelet.start();
+// A kubelet admits 110 pods by default; this node must take all of them.
+const vk = await VicKubelet.start({ args: ['--max-pods', String(n + 10)] });
 const ns = await testNamespace(kubeConfig(), 'bench-probes');
 try {
   await vk.waitReady();
@@ -64,7 +65,7 @@ try {
       ),
     );
   }
-  const readyDeadline = Date.now() + 15 * 60_000;
+  const readyDeadline = Date.now() + 30 * 60_000;
   for (;;) {
     const pods = await core.listNamespacedPod({ namespace: ns.name });
     const ready = pods.items.filter((p) => p.status?.containerStatuses?.[0]?.ready).length;

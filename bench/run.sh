@@ -15,6 +15,6 @@ npx tsx bench/vch-create.ts "${BENCH_N:-20}"
 echo "== pods through the cluster (vic-kubelet process, API server, VCH)"
 npx tsx bench/pods.ts "${BENCH_N:-20}"
 echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} pods probed every second"
-for kind in none httpGet exec; do
+for kind in none httpGet exec both; do
   npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
 done

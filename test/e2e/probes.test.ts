@@ -144,10 +144,12 @@ test('liveness: a probe that starts failing restarts the container, raises resta
     on({
       containers: [
         shell('main', 'touch /tmp/healthy; sleep 4; rm /tmp/healthy; sleep 3600', {
+          // A generous timeout: on a loaded machine an exec can take longer than the default 1 s.
           livenessProbe: {
             exec: { command: ['cat', '/tmp/healthy'] },
             periodSeconds: 1,
             failureThreshold: 2,
+            timeoutSeconds: 10,
           },
         }),
       ],
@@ -190,12 +192,14 @@ test('startup: a slow starter is not killed by its liveness probe while its star
             exec: { command: ['test', '-f', '/tmp/started'] },
             periodSeconds: 1,
             failureThreshold: 30,
+            timeoutSeconds: 10,
           },
           // Alone, this would kill the container within 2 s.
           livenessProbe: {
             exec: { command: ['test', '-f', '/tmp/started'] },
             periodSeconds: 1,
             failureThreshold: 1,
+            timeoutSeconds: 10,
           },
         }),
       ],

@@ -4,6 +4,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { LayoutLimits } from '../../vch/index.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { unsupportedLifecycleFields } from './lifecycle-admission.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -35,6 +36,8 @@ export function unsupportedFields(pod: V1Pod): string[] {
       if (c.securityContext?.privileged) found.push(`spec.${field}[${c.name}].securityContext.privileged`);
     }
   }
+  // Lifecycle fields not implemented yet (lifecycle-admission.ts).
+  found.push(...unsupportedLifecycleFields(pod));
   return found;
 }
 

@@ -24,7 +24,12 @@ export const configSchema = z
       .object({
         endpoint: z.string().min(1),
         tls: z
-          .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
+          .object({
+            ca: z.string().optional(),
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            insecureSkipVerify: z.boolean().optional(),
+          })
           .strict()
           .optional(),
         sandboxImage: z.string().min(1),

@@ -93,12 +93,13 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     nodeName: config.nodeName,
     sandboxImage: config.vch.sandboxImage,
     logger,
-    ...(ca || cert
+    ...(ca || cert || tls?.insecureSkipVerify
       ? {
           tls: {
             ...(ca ? { ca: ca.contents } : {}),
             ...(cert ? { cert: cert.contents } : {}),
             ...(key ? { key: key.contents } : {}),
+            ...(tls?.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
           },
         }
       : {}),

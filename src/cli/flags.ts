@@ -21,6 +21,7 @@ interface Flags {
   vchTlsCa?: string;
   vchTlsCert?: string;
   vchTlsKey?: string;
+  vchInsecureSkipTlsVerify?: boolean;
   sandboxImage?: string;
   address?: string;
   port?: string;
@@ -46,6 +47,7 @@ const flagOfPath: Record<string, string> = {
   'vch.tls.ca': '--vch-tls-ca',
   'vch.tls.cert': '--vch-tls-cert',
   'vch.tls.key': '--vch-tls-key',
+  'vch.tls.insecureSkipVerify': '--vch-insecure-skip-tls-verify',
   'vch.sandboxImage': '--sandbox-image',
   'kubelet.address': '--address',
   'kubelet.port': '--port',
@@ -80,12 +82,13 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.vch) vch.endpoint = f.vch;
   if (f.sandboxImage) vch.sandboxImage = f.sandboxImage;
   if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey) {
-    const tls: Record<string, string> = {};
+    const tls: Record<string, string | boolean> = {};
     if (f.vchTlsCa) tls.ca = f.vchTlsCa;
     if (f.vchTlsCert) tls.cert = f.vchTlsCert;
     if (f.vchTlsKey) tls.key = f.vchTlsKey;
     vch.tls = tls;
   }
+  if (f.vchInsecureSkipTlsVerify) vch.tls = { ...(vch.tls ?? {}), insecureSkipVerify: true };
   if (f.address) kubelet.address = f.address;
   if (f.port) kubelet.port = Number(f.port);
   if (f.nodeIp) kubelet.nodeIP = f.nodeIp;
@@ -128,6 +131,10 @@ export function program(): Command {
     .addOption(option('--vch-tls-ca <file>', 'CA that signed the VCH certificate'))
     .addOption(option('--vch-tls-cert <file>', 'client certificate for the VCH'))
     .addOption(option('--vch-tls-key <file>', 'client key for the VCH'))
+    .option(
+      '--vch-insecure-skip-tls-verify',
+      'TLS to the VCH without checking its certificate (not for production)',
+    )
     .addOption(option('--sandbox-image <image>', 'image of each pod VM sandbox'))
     .addOption(option('--address <ip>', 'address the kubelet API listens on (default 0.0.0.0)'))
     .addOption(option('--port <port>', 'kubelet API port (default 10250)'))

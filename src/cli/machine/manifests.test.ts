@@ -35,6 +35,7 @@ test('manifests put the TLS files into the Secret and the flags into the Deploym
   t.true(deployment.includes('"value":"tcp://vch:2376"'));
   t.true(deployment.includes('"secretName":"vic-kubelet-vic-a-vch-tls"'));
   t.true(deployment.includes('"image":"registry.example/vic-kubelet:1"'));
+  t.true(deployment.includes('"defaultMode":288'), 'the Secret files are 0440 for the fsGroup');
   const binding = JSON.stringify(
     objects.find((o) => o.metadata.name === 'vic-kubelet' && o.kind === 'ClusterRoleBinding'),
   );

@@ -53,7 +53,7 @@ async function createArgs(name: string, overrides: Record<string, string> = {}, 
     '--node-ip': '127.0.0.1',
     '--client-ca-file': join(testEnv.pkiDir, 'ca.crt'),
     '--sandbox-image': testEnv.pauseImage,
-    '--timeout': '90s',
+    '--timeout': '150s',
     ...overrides,
   };
   return ['create', ...Object.entries(flags).flat(), ...extra];
@@ -206,7 +206,7 @@ test.serial(
   },
 );
 
-test('create says the VCH is unreachable, and keeps nothing', async (t) => {
+test.serial('create says the VCH is unreachable, and keeps nothing', async (t) => {
   const name = uniqueName('vm-down');
   const port = await freePort();
   const run = await vicMachine(await createArgs(name, { '--target': `tcp://127.0.0.1:${port}` }));
@@ -252,7 +252,7 @@ async function tlsVch(t: { teardown(fn: () => void): void }): Promise<{ endpoint
   return { endpoint: `https://127.0.0.1:${address.port}`, cert: join(dir, 'cert.pem') };
 }
 
-test('create says the VCH certificate is rejected, and accepts it when pinned', async (t) => {
+test.serial('create says the VCH certificate is rejected, and accepts it when pinned', async (t) => {
   const vch = await tlsVch(t);
   const rejected = await vicMachine(await createArgs(uniqueName('vm-tls'), { '--target': vch.endpoint }));
   t.is(rejected.code, 1);
@@ -275,7 +275,7 @@ test('create says the VCH certificate is rejected, and accepts it when pinned', 
   }
 });
 
-test('create says the kubeconfig names another API server than --k8s-server-address', async (t) => {
+test.serial('create says the kubeconfig names another API server than --k8s-server-address', async (t) => {
   const run = await vicMachine(
     await createArgs(uniqueName('vm-kc'), { '--k8s-server-address': 'https://127.0.0.1:1' }),
   );
@@ -288,71 +288,78 @@ test('create says the kubeconfig names another API server than --k8s-server-addr
   );
 });
 
-test('create says which permissions the kubeconfig user lacks, and when its credentials are refused', async (t) => {
-  const ns = await testNamespace(kubeConfig(), 'vm-rbac');
-  const roleName = uniqueName('vm-no-leases');
-  const rbac = kubeConfig().makeApiClient(k8s.RbacAuthorizationV1Api);
-  t.teardown(async () => {
-    await ns.cleanup();
-    await rbac.deleteClusterRole({ name: roleName }).catch(() => undefined);
-    await rbac.deleteClusterRoleBinding({ name: roleName }).catch(() => undefined);
-    await rbac.deleteClusterRoleBinding({ name: `${roleName}-auth` }).catch(() => undefined);
-  });
+test.serial(
+  'create says which permissions the kubeconfig user lacks, and when its credentials are refused',
+  async (t) => {
+    const ns = await testNamespace(kubeConfig(), 'vm-rbac');
+    const roleName = uniqueName('vm-no-leases');
+    const rbac = kubeConfig().makeApiClient(k8s.RbacAuthorizationV1Api);
+    t.teardown(async () => {
+      await ns.cleanup();
+      await rbac.deleteClusterRole({ name: roleName }).catch(() => undefined);
+      await rbac.deleteClusterRoleBinding({ name: roleName }).catch(() => undefined);
+      await rbac.deleteClusterRoleBinding({ name: `${roleName}-auth` }).catch(() => undefined);
+    });
 
-  // No binding at all: every permission is missing, nodes first.
-  const bare = tokenKubeconfig(await serviceAccountToken(ns.name, 'bare'));
-  const none = await vicMachine(await createArgs(uniqueName('vm-rbac'), { '--k8s-config': bare }));
-  t.is(none.code, 1);
-  t.regex(
-    none.stderr,
-    /RBAC: the user "u" of --k8s-config may not get nodes, list nodes, watch nodes, create nodes/,
-  );
+    // No binding at all: every permission is missing, nodes first.
+    const bare = tokenKubeconfig(await serviceAccountToken(ns.name, 'bare'));
+    const none = await vicMachine(await createArgs(uniqueName('vm-rbac'), { '--k8s-config': bare }));
+    t.is(none.code, 1);
+    t.regex(
+      none.stderr,
+      /RBAC: the user "u" of --k8s-config may not get nodes, list nodes, watch nodes, create nodes/,
+    );
 
-  // The vic-kubelet ClusterRole without its Lease rule: exactly the Lease verbs are named.
-  const full = (await rbac.readClusterRole({ name: 'vic-kubelet' }).catch(() => undefined)) ?? undefined;
-  const applied = full
-    ? { exitCode: 0, stderr: '' }
-    : await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
-  t.is(applied.exitCode, 0, applied.stderr);
-  const rules = (await rbac.readClusterRole({ name: 'vic-kubelet' })).rules ?? [];
-  await rbac.createClusterRole({
-    body: { metadata: { name: roleName }, rules: rules.filter((r) => !r.resources?.includes('leases')) },
-  });
-  const subjects = [{ kind: 'ServiceAccount', name: 'partial', namespace: ns.name }];
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: roleName },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
-      subjects,
-    },
-  });
-  await rbac.createClusterRoleBinding({
-    body: {
-      metadata: { name: `${roleName}-auth` },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:auth-delegator' },
-      subjects,
-    },
-  });
-  const partial = tokenKubeconfig(await serviceAccountToken(ns.name, 'partial'));
-  const leases = await vicMachine(await createArgs(uniqueName('vm-rbac'), { '--k8s-config': partial }));
-  t.is(leases.code, 1);
-  const leaseVerbs = rules.find((r) => r.resources?.includes('leases'))?.verbs ?? [];
-  t.true(leaseVerbs.length > 0);
-  t.true(
-    leases.stderr.includes(
-      `may not ${leaseVerbs.map((v) => `${v} leases.coordination.k8s.io`).join(', ')}. Bind it to the vic-kubelet ClusterRole`,
-    ),
-    leases.stderr,
-  );
+    // The vic-kubelet ClusterRole without its Lease rule: exactly the Lease verbs are named.
+    const full = (await rbac.readClusterRole({ name: 'vic-kubelet' }).catch(() => undefined)) ?? undefined;
+    const applied = full
+      ? { exitCode: 0, stderr: '' }
+      : await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
+    t.is(applied.exitCode, 0, applied.stderr);
+    const rules = (await rbac.readClusterRole({ name: 'vic-kubelet' })).rules ?? [];
+    await rbac.createClusterRole({
+      body: { metadata: { name: roleName }, rules: rules.filter((r) => !r.resources?.includes('leases')) },
+    });
+    const subjects = [{ kind: 'ServiceAccount', name: 'partial', namespace: ns.name }];
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: roleName },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: roleName },
+        subjects,
+      },
+    });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: `${roleName}-auth` },
+        roleRef: {
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRole',
+          name: 'system:auth-delegator',
+        },
+        subjects,
+      },
+    });
+    const partial = tokenKubeconfig(await serviceAccountToken(ns.name, 'partial'));
+    const leases = await vicMachine(await createArgs(uniqueName('vm-rbac'), { '--k8s-config': partial }));
+    t.is(leases.code, 1);
+    const leaseVerbs = rules.find((r) => r.resources?.includes('leases'))?.verbs ?? [];
+    t.true(leaseVerbs.length > 0);
+    t.true(
+      leases.stderr.includes(
+        `may not ${leaseVerbs.map((v) => `${v} leases.coordination.k8s.io`).join(', ')}. Bind it to the vic-kubelet ClusterRole`,
+      ),
+      leases.stderr,
+    );
 
-  const refused = await vicMachine(
-    await createArgs(uniqueName('vm-rbac'), { '--k8s-config': tokenKubeconfig('not-a-token') }),
-  );
-  t.is(refused.code, 1);
-  t.regex(refused.stderr, /refused the credentials of --k8s-config \(401 Unauthorized\)/);
-});
+    const refused = await vicMachine(
+      await createArgs(uniqueName('vm-rbac'), { '--k8s-config': tokenKubeconfig('not-a-token') }),
+    );
+    t.is(refused.code, 1);
+    t.regex(refused.stderr, /refused the credentials of --k8s-config \(401 Unauthorized\)/);
+  },
+);
 
-test('manifests pass the API server dry run', async (t) => {
+test.serial('manifests pass the API server dry run', async (t) => {
   const ns = await testNamespace(kubeConfig(), 'vm-manifests');
   t.teardown(() => ns.cleanup());
   const vch = await tlsVch(t);
@@ -391,7 +398,7 @@ test('manifests pass the API server dry run', async (t) => {
 });
 
 for (const fault of ['exception', 'rejection'] as const) {
-  test(`vic-kubelet exits non-zero after an unhandled ${fault}, saying why`, async (t) => {
+  test.serial(`vic-kubelet exits non-zero after an unhandled ${fault}, saying why`, async (t) => {
     const vk = await VicKubelet.start({
       env: {
         NODE_OPTIONS: `--import=${join(testEnv.root, 'test/support/fault-on-signal.mjs')}`,
@@ -399,7 +406,7 @@ for (const fault of ['exception', 'rejection'] as const) {
       },
     });
     t.teardown(() => vk.cleanup());
-    await vk.waitReady();
+    await vk.waitReady(120_000);
     process.kill(vk.pid ?? 0, 'SIGUSR2');
     const exit = await eventually('vic-kubelet exits', async () => (vk.running ? undefined : vk.stop()), {
       timeoutMs: 10_000,

@@ -34,7 +34,10 @@ run_step() {
   while kill -0 "$pid" 2>/dev/null; do
     sleep 1
     local spent=$((SECONDS - begin))
-    if ((spent > 0 && spent % 10 == 0)); then say "  … $title: ${spent}s (log: $logfile)"; fi
+    if ((spent > 0 && spent % 10 == 0)); then
+      # The step's own last line says where it is (e.g. "[env] installing npm dependencies").
+      say "  … $title: ${spent}s: $(grep -a '\[env\]' "$logfile" | tail -1 | cut -c1-100) (log: $logfile)"
+    fi
   done
   if ! wait "$pid"; then
     say "$title failed; the end of $logfile:"
@@ -52,8 +55,10 @@ cleanup() {
     kill -TERM "$kubelet_pid" 2>/dev/null || true
     wait "$kubelet_pid" 2>/dev/null || true
   fi
-  local item
-  for item in "${started[@]}"; do
+  local i item
+  # Newest first: the relay and the control plane before the engine.
+  for ((i = ${#started[@]} - 1; i >= 0; i--)); do
+    item=${started[i]}
     case $item in
       metrics-relay) stop_bg metrics-server-apiserver-relay ;;
       controlplane) bash "$env_dir/controlplane.sh" down ;;
@@ -108,11 +113,19 @@ if [[ ! -f $entry ]] || [[ -n $(find src package.json tsconfig.build.json -newer
 fi
 
 say "starting vic-kubelet as node $node_name (Ctrl-C stops it)"
+# A Node left by an earlier run may still read Ready: only a heartbeat from this run counts.
+started_at=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 node "$entry" --node-name "$node_name" --port "$kubelet_port" "${args[@]}" "$@" &
 kubelet_pid=$!
 
 begin=$SECONDS
-until [[ $(kubectl_ get node "$node_name" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null) == True ]]; do
+ready_since_start() {
+  local ready
+  ready=$(kubectl_ get node "$node_name" \
+    -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}' 2>/dev/null) || return 1
+  [[ ${ready%% *} == True && ! ${ready#* } < $started_at ]]
+}
+until ready_since_start; do
   kill -0 "$kubelet_pid" 2>/dev/null || { say "vic-kubelet exited"; exit 1; }
   if ((SECONDS - begin > 120)); then say "node $node_name not Ready after 120s"; exit 1; fi
   sleep 0.5
@@ -150,6 +163,11 @@ YAML
     kubectl_ get pods -l app=hello -o wide >&2 || true
     exit 1
   fi
+  # The Deployment's status may be an earlier run's: a command run in the pod VM proves it runs now.
+  until kubectl_ exec deploy/hello -- true >/dev/null 2>&1; do
+    if ((SECONDS - begin > 180)); then say "cannot exec into the sample"; kubectl_ get pods -l app=hello -o wide >&2; exit 1; fi
+    sleep 0.5
+  done
   say "sample Deployment 'hello' is running on $node_name ($((SECONDS - begin))s after start)"
   # kubectl top needs metrics-server: it runs as a pod on this node (only with the local cluster and VCH).
   if [[ ${VK_METRICS:-1} != 0 && -z $given_kubeconfig && -n ${bridge_ip:-} ]]; then

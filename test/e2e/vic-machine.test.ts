@@ -118,6 +118,7 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
 test.serial(
   'create brings a node to Ready; a killed vic-kubelet is restarted without losing its pod; delete --force removes node, processes and pod VMs',
   async (t) => {
+    t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
     const name = uniqueName('vm-e2e');
     const ns = await testNamespace(kubeConfig(), 'vm-e2e');
     t.teardown(async () => {
@@ -125,8 +126,17 @@ test.serial(
       await forget(name);
     });
 
-    const created = await vicMachine(await createArgs(name));
+    const created = await vicMachine(
+      await createArgs(name, {}, ['--node-labels', 'vic-machine-e2e=yes', '--capacity', 'pods=7']),
+    );
     t.is(created.code, 0, created.stderr);
+    const registered = await core().readNode({ name });
+    t.is(registered.metadata?.labels?.['vic-machine-e2e'], 'yes');
+    t.is(registered.status?.capacity?.pods, '7');
+    t.deepEqual(
+      registered.spec?.taints?.map((x) => `${x.key}=${x.value ?? ''}:${x.effect}`),
+      ['virtual-kubelet.io/provider=vic:NoSchedule'],
+    );
     t.is(created.stdout, `${name}\tReady\n`);
     t.regex(created.stderr, /✔ VCH unix:\/\/\S+ answers: Docker /);
     t.regex(created.stderr, /✔ its user may do all \d+ things vic-kubelet does/);
@@ -207,6 +217,7 @@ test.serial(
 );
 
 test.serial('create says the VCH is unreachable, and keeps nothing', async (t) => {
+  t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
   const name = uniqueName('vm-down');
   const port = await freePort();
   const run = await vicMachine(await createArgs(name, { '--target': `tcp://127.0.0.1:${port}` }));
@@ -253,6 +264,7 @@ async function tlsVch(t: { teardown(fn: () => void): void }): Promise<{ endpoint
 }
 
 test.serial('create says the VCH certificate is rejected, and accepts it when pinned', async (t) => {
+  t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
   const vch = await tlsVch(t);
   const rejected = await vicMachine(await createArgs(uniqueName('vm-tls'), { '--target': vch.endpoint }));
   t.is(rejected.code, 1);
@@ -276,6 +288,7 @@ test.serial('create says the VCH certificate is rejected, and accepts it when pi
 });
 
 test.serial('create says the kubeconfig names another API server than --k8s-server-address', async (t) => {
+  t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
   const run = await vicMachine(
     await createArgs(uniqueName('vm-kc'), { '--k8s-server-address': 'https://127.0.0.1:1' }),
   );
@@ -291,6 +304,7 @@ test.serial('create says the kubeconfig names another API server than --k8s-serv
 test.serial(
   'create says which permissions the kubeconfig user lacks, and when its credentials are refused',
   async (t) => {
+    t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
     const ns = await testNamespace(kubeConfig(), 'vm-rbac');
     const roleName = uniqueName('vm-no-leases');
     const rbac = kubeConfig().makeApiClient(k8s.RbacAuthorizationV1Api);
@@ -360,6 +374,7 @@ test.serial(
 );
 
 test.serial('manifests pass the API server dry run', async (t) => {
+  t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
   const ns = await testNamespace(kubeConfig(), 'vm-manifests');
   t.teardown(() => ns.cleanup());
   const vch = await tlsVch(t);
@@ -399,6 +414,7 @@ test.serial('manifests pass the API server dry run', async (t) => {
 
 for (const fault of ['exception', 'rejection'] as const) {
   test.serial(`vic-kubelet exits non-zero after an unhandled ${fault}, saying why`, async (t) => {
+    t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
     const vk = await VicKubelet.start({
       env: {
         NODE_OPTIONS: `--import=${join(testEnv.root, 'test/support/fault-on-signal.mjs')}`,

@@ -116,7 +116,7 @@ async function serviceAccountToken(namespace: string, name: string): Promise<str
 }
 
 test.serial(
-  'create brings a node to Ready; a killed vic-kubelet is restarted without losing its pod; delete --force removes node, processes and pod VMs',
+  'create brings a node to Ready; a killed vic-kubelet is restarted without losing its pod; start brings it back after a reboot; delete --force removes node, processes and pod VMs',
   async (t) => {
     t.timeout(360_000, 'the machine is shared and loaded: vic-machine runs take seconds each');
     const name = uniqueName('vm-e2e');
@@ -195,15 +195,48 @@ test.serial(
       (await inspect(name)).node.state === 'Ready' ? true : undefined,
     );
 
+    // A reboot of this machine: every process gone at once, the state folder left on disk. `start`
+    // brings the node back from it, waiting for a heartbeat of the new vic-kubelet (the Node still
+    // reads Ready from the old one for a while), and the pod is still the same container.
+    const [oldSupervisor, oldKubelet] = [after.process.supervisorPid ?? 0, after.process.kubeletPid ?? 0];
+    process.kill(oldSupervisor, 'SIGKILL');
+    process.kill(oldKubelet, 'SIGKILL');
+    await eventually('the old processes gone', async () =>
+      !alive(oldSupervisor) && !alive(oldKubelet) ? true : undefined,
+    );
+    const stopped = JSON.parse((await vicMachine(['ls', '--json'])).stdout) as {
+      name: string;
+      process: string;
+    }[];
+    t.like(
+      stopped.find((r) => r.name === name),
+      { process: 'stopped' },
+    );
+    const restarted = await vicMachine(['start', '--name', name, '--timeout', '150s']);
+    t.is(restarted.code, 0, restarted.stderr);
+    t.true(restarted.stderr.includes(`✔ node ${name} is Ready`), restarted.stderr);
+    const rebooted = await inspect(name);
+    t.is(rebooted.node.state, 'Ready');
+    t.true(rebooted.process.running);
+    t.not(rebooted.process.kubeletPid, oldKubelet);
+    const afterReboot = await podWhere(
+      ns.name,
+      'kept',
+      'Running after the reboot',
+      (p) => p.status?.phase === 'Running',
+    );
+    t.is(afterReboot.status?.containerStatuses?.[0]?.containerID, containerId);
+    t.is(afterReboot.status?.containerStatuses?.[0]?.restartCount, 0);
+
     const refused = await vicMachine(['delete', '--name', name]);
     t.is(refused.code, 1);
     t.regex(refused.stderr, new RegExp(`virtual node "${name}" still has 1 pods and \\d+ pod VMs`));
-    t.true(alive(after.process.kubeletPid ?? 0), 'a refused delete leaves it running');
+    t.true(alive(rebooted.process.kubeletPid ?? 0), 'a refused delete leaves it running');
 
     const deleted = await vicMachine(['delete', '--name', name, '--force']);
     t.is(deleted.code, 0, deleted.stderr);
-    t.false(alive(after.process.kubeletPid ?? 0), 'vic-kubelet is gone');
-    t.false(alive(after.process.supervisorPid ?? 0), 'its supervisor is gone');
+    t.false(alive(rebooted.process.kubeletPid ?? 0), 'vic-kubelet is gone');
+    t.false(alive(rebooted.process.supervisorPid ?? 0), 'its supervisor is gone');
     t.deepEqual(await podVmContainers(name), [], 'no pod VM is left on the VCH');
     const node = await core()
       .readNode({ name })

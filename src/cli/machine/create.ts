@@ -161,9 +161,11 @@ async function startAndWait(
   say: Say,
   timeoutMs: number,
 ): Promise<NodeView> {
+  // Heartbeats carry whole seconds: one written in the second the supervisor started counts.
+  const since = new Date(Math.floor(Date.now() / 1000) * 1000);
   const pid = startSupervisor(state);
   say(`✔ supervisor started (pid ${pid}); vic-kubelet log: ${state.kubeletLog}`);
-  const view = await waitForReady(kc, state, timeoutMs, say);
+  const view = await waitForReady({ kc, state, timeoutMs, say, since });
   say(`✔ node ${state.name} is Ready`);
   return view;
 }
@@ -180,12 +182,18 @@ export function logTail(state: MachineState, lines = 8): string {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function waitForReady(
-  kc: KubeConfig,
-  state: MachineState,
-  timeoutMs: number,
-  say: Say,
-): Promise<NodeView> {
+/**
+ * Waits until the Node is Ready by a heartbeat written `since` (a Node left by an earlier run reads
+ * Ready for a while after its vic-kubelet is gone), saying what it sees as it changes.
+ */
+export async function waitForReady(options: {
+  kc: KubeConfig;
+  state: MachineState;
+  timeoutMs: number;
+  say: Say;
+  since: Date;
+}): Promise<NodeView> {
+  const { kc, state, timeoutMs, say, since } = options;
   const started = Date.now();
   const restartsBefore = state.status().restarts;
   let last = '';
@@ -194,15 +202,18 @@ export async function waitForReady(
     const elapsed = Math.round((Date.now() - started) / 1000);
     const pid = state.kubeletPid();
     const view = await viewNode(kc, state.name, false);
+    const fresh = view.heartbeat !== undefined && view.heartbeat >= since;
     const seen =
       pid === undefined
         ? 'vic-kubelet starting'
         : view.state === 'absent'
           ? `vic-kubelet running (pid ${pid}), node not registered yet`
-          : view.state === 'unreachable'
-            ? `API server unreachable: ${view.message ?? ''}`
-            : `node ${view.state}${view.reason ? ` (${view.reason}${view.message ? `: ${view.message}` : ''})` : ''}`;
-    if (view.state === 'Ready') return view;
+          : view.state === 'Ready' && !fresh
+            ? `node still Ready by an earlier heartbeat (${view.heartbeat?.toISOString() ?? '?'}), waiting for a new one`
+            : view.state === 'unreachable'
+              ? `API server unreachable: ${view.message ?? ''}`
+              : `node ${view.state}${view.reason ? ` (${view.reason}${view.message ? `: ${view.message}` : ''})` : ''}`;
+    if (view.state === 'Ready' && pid !== undefined && fresh) return view;
     if (seen !== last || Date.now() - lastSaid > 10_000) {
       say(`  … ${elapsed}s: ${seen}`);
       last = seen;

@@ -7,11 +7,13 @@ export interface NodeView {
   state: 'Ready' | 'NotReady' | 'Unknown' | 'absent' | 'unreachable';
   reason?: string;
   message?: string;
+  /** When vic-kubelet last wrote the Ready condition. */
+  heartbeat?: Date;
   kubeletVersion?: string;
   pods?: number;
 }
 
-export function readyState(node: V1Node): Pick<NodeView, 'state' | 'reason' | 'message'> {
+export function readyState(node: V1Node): Pick<NodeView, 'state' | 'reason' | 'message' | 'heartbeat'> {
   const ready = node.status?.conditions?.find((c) => c.type === 'Ready');
   if (!ready) return { state: 'Unknown', message: 'no Ready condition yet' };
   const state = ready.status === 'True' ? 'Ready' : ready.status === 'False' ? 'NotReady' : 'Unknown';
@@ -19,6 +21,7 @@ export function readyState(node: V1Node): Pick<NodeView, 'state' | 'reason' | 'm
     state,
     ...(ready.reason ? { reason: ready.reason } : {}),
     ...(ready.message ? { message: ready.message } : {}),
+    ...(ready.lastHeartbeatTime ? { heartbeat: new Date(ready.lastHeartbeatTime) } : {}),
   };
 }
 

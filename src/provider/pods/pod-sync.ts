@@ -7,7 +7,7 @@ import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
-import type { PodVm, PodVmStatus } from '../../vch/types.js';
+import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import { strategicMergePatch } from '../kube/patch.js';
@@ -65,6 +65,12 @@ export interface SyncResult {
 
 /** A pass carries the pod through at most this many moves before it writes the status. */
 const maxMovesPerPass = 4;
+
+/** The pod as src/vch names it. */
+function podIdentity(pod: V1Pod): PodIdentity {
+  const meta = pod.metadata ?? {};
+  return { namespace: meta.namespace ?? '', name: meta.name ?? '', uid: meta.uid ?? '' };
+}
 const staleGraceSeconds = 1;
 const emptyProbeMetrics = new ProbeMetrics();
 
@@ -188,7 +194,7 @@ export class PodSync {
       const admitted = this.#admitted.has(uid);
       const kind = podStateOf({ pod, admitted });
       if (needsStatus(kind) && !statusFresh) {
-        status = vm || moves > 0 ? await o.pods.status(uid) : undefined;
+        status = vm || moves > 0 ? await o.pods.status(uid, podIdentity(pod)) : undefined;
         statusFresh = true;
       }
       decision = decide({ pod, vm, status, admitted, admission, health, nowMs: o.clock.now() });

@@ -32,6 +32,9 @@ interface Flags {
   reserved?: string;
   maxPods?: string;
   logLevel?: string;
+  kubernetesServiceAddress?: string;
+  clusterDns?: string;
+  clusterDomain?: string;
 }
 
 function fromFlags(f: Flags): Record<string, unknown> {
@@ -58,6 +61,9 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.reserved) out.reserved = parsePairs(f.reserved, '--reserved');
   if (f.maxPods) out.maxPods = Number(f.maxPods);
   if (f.logLevel) out.logLevel = f.logLevel;
+  if (f.kubernetesServiceAddress) out.kubernetesServiceAddress = f.kubernetesServiceAddress;
+  if (f.clusterDns) out.clusterDns = f.clusterDns.split(',').map((s) => s.trim());
+  if (f.clusterDomain) out.clusterDomain = f.clusterDomain;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -99,6 +105,18 @@ export function parseArgs(argv: string[]): Config {
     .option('--capacity <cpu=..,memory=..,pods=..>', 'replace capacity read from the VCH')
     .option('--reserved <cpu=..,memory=..>', 'held back from Allocatable')
     .option('--max-pods <n>', 'pods this node admits (default 110)')
+    .option(
+      '--kubernetes-service-address <host:port>',
+      'the API server as pod VMs reach it: KUBERNETES_SERVICE_HOST/PORT (default: the kubernetes service)',
+    )
+    .option(
+      '--cluster-dns <ip,...>',
+      'DNS server(s) of dnsPolicy ClusterFirst (none: pods fall back to Default)',
+    )
+    .option(
+      '--cluster-domain <domain>',
+      'the cluster domain of ClusterFirst search paths (default cluster.local)',
+    )
     .addOption(
       new Option('--log-level <level>').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     )

@@ -14,6 +14,7 @@ import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { StatusReader } from './status.js';
 import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
+import { PodVolumes, type AtomicWrite } from './volumes.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
@@ -50,6 +51,15 @@ export interface PodVmStreams {
   attach(target: ExecTarget, io: AttachIO): Promise<SessionResult>;
   portForward(uid: string, port: number): Promise<Duplex>;
 }
+
+/** A pod's volumes on the VCH and their content (issue 10). */
+export interface VchVolumes {
+  ensure: PodVolumes['ensure'];
+  initEmptyDir: PodVolumes['initEmptyDir'];
+  writeAtomic(write: AtomicWrite): Promise<boolean>;
+  forget(sandboxId: string): void;
+}
+export type { AtomicWrite } from './volumes.js';
 
 export interface VchHost {
   facts(): Promise<HostFacts>;
@@ -95,6 +105,7 @@ export class Vch {
   readonly host: VchHost;
   readonly images: VchImages;
   readonly stats: VchStats;
+  readonly volumes: VchVolumes;
   readonly #collector: StatsCollector;
   readonly #watchers = new Set<EventWatcher>();
   readonly #clock: Clock | undefined;
@@ -156,6 +167,7 @@ export class Vch {
       health: (timeoutMs) => hostHealth(this.client, timeoutMs),
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
+    this.volumes = new PodVolumes(this.client, options.nodeName);
   }
 
   /**

@@ -3,6 +3,7 @@
 // (host namespaces, hostPath volumes, privileged containers) fails with a reason that says so.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { unsupportedVolumeFields } from './volumes/plan.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -34,6 +35,8 @@ export function unsupportedFields(pod: V1Pod): string[] {
       if (c.securityContext?.privileged) found.push(`spec.${field}[${c.name}].securityContext.privileged`);
     }
   }
+  // issue 10: volume types, mount options and env sources a pod VM cannot honour.
+  found.push(...unsupportedVolumeFields(pod));
   return found;
 }
 

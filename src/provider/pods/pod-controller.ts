@@ -11,7 +11,7 @@ import type { Vch } from '../../vch/index.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodInformer } from './pod-informer.js';
-import { isTerminal, PodSync } from './pod-sync.js';
+import { isTerminal, PodSync, type PodConfig } from './pod-sync.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface PodSyncObserver {
@@ -22,7 +22,7 @@ export interface PodSyncObserver {
 export interface PodControllerOptions {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
-  vch: Pick<Vch, 'pods' | 'images' | 'watch'>;
+  vch: Pick<Vch, 'pods' | 'images' | 'watch'> & Partial<Pick<Vch, 'volumes'>>;
   nodeName: string;
   hostIP: string;
   allocatable: () => NodeAllocatable;
@@ -32,6 +32,8 @@ export interface PodControllerOptions {
   workers?: number;
   resyncIntervalMs?: number;
   observer?: PodSyncObserver;
+  /** The API server and cluster DNS as pods see them (issue 10). */
+  podConfig?: PodConfig;
 }
 
 export class PodController {
@@ -65,6 +67,8 @@ export class PodController {
       recorder: options.recorder,
       clock,
       logger: options.logger,
+      ...(options.vch.volumes ? { volumes: options.vch.volumes } : {}),
+      ...(options.podConfig ? { podConfig: options.podConfig } : {}),
     });
   }
 

@@ -5,13 +5,13 @@ import type { CoreV1Api, V1Container, V1Pod, V1PodStatus } from '@kubernetes/cli
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
+import type { PodVmLifecycle, VchImages, VchVolumes } from '../../vch/index.js';
 import type { EnvVar, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import { strategicMergePatch } from '../kube/patch.js';
 import { admit, type NodeAllocatable } from './admission.js';
-import { apiConfigSources } from './config-sources.js';
+import { apiConfigSources, apiServiceSources } from './config-sources.js';
 import { containerEnv } from './env.js';
 import { effectivePolicy, ImagePulls } from './image-pulls.js';
 import { buildPodStatus, type Waiting } from './pod-status.js';
@@ -19,6 +19,14 @@ import { statusChanged } from './status-diff.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { pullCredentials } from './pull-secrets.js';
 import { planPod, type ContainerPlan } from './sync-plan.js';
+import { podDns, type ClusterDnsConfig } from './pod-dns.js';
+import { PodVolumeManager } from './volumes/pod-volumes.js';
+
+/** What pods are told about the cluster: the API server they reach, the cluster DNS (issue 10). */
+export interface PodConfig extends ClusterDnsConfig {
+  /** host:port of the API server as pod VMs reach it (KUBERNETES_SERVICE_HOST/PORT). */
+  kubernetesServiceAddress?: { host: string; port: number };
+}
 
 export interface PodSyncOptions {
   core: CoreV1Api;
@@ -30,6 +38,9 @@ export interface PodSyncOptions {
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
+  /** The pod's volumes on the VCH (issue 10); without it a pod with volumes cannot get their content. */
+  volumes?: VchVolumes;
+  podConfig?: PodConfig;
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -70,6 +81,7 @@ export class PodSync {
   readonly #pulls: ImagePulls;
   readonly #admitted = new Set<string>();
   readonly #log: Logger;
+  readonly #volumes: PodVolumeManager | undefined;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
@@ -79,6 +91,15 @@ export class PodSync {
       recorder: options.recorder,
       clock: options.clock,
     });
+    this.#volumes = options.volumes
+      ? new PodVolumeManager({
+          vch: options.volumes,
+          core: options.core,
+          recorder: options.recorder,
+          clock: options.clock,
+          logger: options.logger,
+        })
+      : undefined;
   }
 
   /**
@@ -92,6 +113,7 @@ export class PodSync {
       this.#log.info({ pod: key, uid: stale.pod.uid }, 'removing pod VM of a pod that no longer exists');
       await this.#o.pods.stop(stale.pod.uid);
       await this.#o.pods.remove(stale.pod.uid);
+      this.#volumes?.forget(stale.pod.uid, stale.sandbox?.id);
       this.#pulls.forget(stale.pod.uid);
       this.#admitted.delete(stale.pod.uid);
     }
@@ -127,11 +149,26 @@ export class PodSync {
     const uid = pod.metadata?.uid ?? '';
     const sources = apiConfigSources(o.core);
     const credentials = await pullCredentials(pod, sources);
-    const baseSpec = podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials });
+    const dns = podDns(pod, o.podConfig ?? {});
+    const baseSpec = podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials, dns: dns.dns });
     if (!vm?.sandbox) {
+      // issue 10: the pod's volumes exist before the sandbox that mounts them.
+      await this.#volumes?.ensureVolumes(pod);
+      if (dns.fallback) o.recorder.record(pod, 'Warning', dns.fallback.reason, dns.fallback.message);
       await o.pods.ensureSandbox(baseSpec);
     }
     let status = await o.pods.status(uid);
+    // issue 10: volume content is written before any container is created, and refreshed each pass.
+    const volumes = await this.#volumes?.populate(pod, {
+      sandboxId: status?.sandbox?.containerID.replace(/^docker:\/\//, '') ?? '',
+      freshSandbox: !vm?.sandbox,
+      sources,
+      downward: this.#downward(pod, status),
+    });
+    if (volumes && !volumes.ok && !status?.containers.length && !status?.initContainers.length) {
+      await this.#writeStatus(pod, status, planPod(pod, status, o.clock.now()), new Map());
+      return { requeueAfterMs: volumes.retryAfterMs };
+    }
     if (status?.sandbox && status.sandbox.state.kind !== 'running') {
       await o.pods.startContainer(status.sandbox.containerID.replace(/^docker:\/\//, ''));
       status = await o.pods.status(uid);
@@ -145,6 +182,8 @@ export class PodSync {
     }
     const after = await o.pods.status(uid);
     await this.#writeStatus(pod, after, planPod(pod, after, o.clock.now()), waiting);
+    if (volumes) retries.push(volumes.ok ? (volumes.resyncAfterMs ?? Infinity) : volumes.retryAfterMs);
+    if (retries.every((r) => r === Infinity)) return {};
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
   }
 
@@ -191,11 +230,9 @@ export class PodSync {
     let env: EnvVar[];
     try {
       env = await containerEnv(container, {
-        pod,
-        hostIP: o.hostIP,
-        nodeAllocatable: o.allocatable(),
+        ...this.#downward(pod, status),
         sources,
-        ...(status?.podIP ? { podIP: status.podIP } : {}),
+        services: apiServiceSources(o.core, o.podConfig?.kubernetesServiceAddress),
       });
     } catch (err) {
       const message = messageOf(err);
@@ -222,6 +259,16 @@ export class PodSync {
       return 10_000;
     }
     return undefined;
+  }
+
+  /** What the downward API tells a pod about itself and its node (issue 10). */
+  #downward(pod: V1Pod, status: PodVmStatus | undefined) {
+    return {
+      pod,
+      hostIPs: [this.#o.hostIP],
+      nodeAllocatable: this.#o.allocatable(),
+      ...(status?.podIP ? { podIPs: [status.podIP] } : {}),
+    };
   }
 
   #container(pod: V1Pod, name: string): V1Container | undefined {
@@ -291,6 +338,7 @@ export class PodSync {
       await o.pods.stop(uid, grace);
       await o.pods.remove(uid);
     }
+    this.#volumes?.forget(uid, vm?.sandbox?.id);
     this.#pulls.forget(uid);
     this.#admitted.delete(uid);
     try {

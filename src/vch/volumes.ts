@@ -1,0 +1,276 @@
+// A pod's volumes on the VCH: one named Docker volume per pod volume, labelled with node, pod and
+// volume name (so they are found and removed with the pod VM, also after a restart), mounted into the
+// sandbox at a fixed path so that content can be written over the Docker archive endpoint: the VCH
+// may be remote, so nothing ever travels as a path on the vic-kubelet host.
+import { createHash } from 'node:crypto';
+import { VicError } from '../shared/errors.js';
+import { call, statusCodeOf, toVicError, type VchClient } from './client.js';
+import { Label, LABEL_PREFIX, podFilter } from './labels.js';
+import { tarArchive, type TarEntry } from './tar.js';
+import type { PodIdentity, PodVolumeSpec, VolumeFile } from './types.js';
+
+export const volumeLabel = `${LABEL_PREFIX}volume-name`;
+
+/** Where the sandbox mounts each pod volume: the archive endpoint writes there. */
+export const SANDBOX_VOLUME_ROOT = '/.vic-kubelet/volumes';
+
+export function sandboxVolumePath(volume: string): string {
+  return `${SANDBOX_VOLUME_ROOT}/${volume}`;
+}
+
+/** The Docker volume name of a pod volume: unique per pod UID, readable by an operator. */
+export function dockerVolumeName(uid: string, volume: string): string {
+  return `k8s_vol_${volume}_${uid}`;
+}
+
+/** Docker local-driver options: a tmpfs for `medium: Memory`, a plain directory otherwise. */
+export function volumeCreateOptions(
+  nodeName: string,
+  pod: PodIdentity,
+  v: PodVolumeSpec,
+): { Name: string; Driver: string; DriverOpts: Record<string, string>; Labels: Record<string, string> } {
+  const opts: Record<string, string> = {};
+  if (v.medium === 'memory') {
+    // A tmpfs volume of the local driver is mounted once on the VCH and shared by every container
+    // that mounts it (a container tmpfs would be private to one container). Mode as an emptyDir's.
+    opts.type = 'tmpfs';
+    opts.device = 'tmpfs';
+    opts.o = ['mode=1777', ...(v.sizeBytes ? [`size=${v.sizeBytes}`] : [])].join(',');
+  }
+  return {
+    Name: dockerVolumeName(pod.uid, v.name),
+    Driver: 'local',
+    DriverOpts: opts,
+    Labels: {
+      [Label.managed]: 'true',
+      [Label.node]: nodeName,
+      [Label.podNamespace]: pod.namespace,
+      [Label.podName]: pod.name,
+      [Label.podUid]: pod.uid,
+      [volumeLabel]: v.name,
+    },
+  };
+}
+
+/**
+ * The atomic-writer layout, the kubelet's (pkg/volume/util/atomic_writer.go) over the archive
+ * endpoint. Visible names are symlinks `name -> ..data/name`; `..data` points at a snapshot
+ * directory that holds the whole content. An update writes a complete new snapshot first, then
+ * repoints `..data`, so a reader never sees half old, half new content.
+ *
+ * What the archive endpoint cannot do, and what this does instead:
+ * - There is no rename. Docker's extraction (pkg/archive Unpack) replaces an existing symlink by
+ *   remove-then-create, so during the swap `..data` is absent for the span of two syscalls: a reader
+ *   at that instant gets ENOENT (then retries, as with any config reload), never mixed content. A
+ *   rename would need a process in the pod VM (the sandbox image has no shell), so this is the
+ *   closest the Docker API allows, and it holds on any VCH.
+ * - There is no delete, but an entry of another type replaces what is there (a file entry removes a
+ *   whole directory). So two snapshot slots alternate: the next write first turns the unused slot
+ *   into a file (removing the old content), makes it a directory again and fills it; after the swap
+ *   the superseded slot is turned into an empty file, so old secret values do not linger.
+ * - A removed key's symlink cannot be deleted: it dangles (reads fail with ENOENT, as on a kubelet,
+ *   where the name is gone).
+ * - `..vic-state` is a dangling symlink whose target records the current slot and content hash, so
+ *   that after a restart an unchanged volume is not rewritten.
+ */
+const SLOTS = ['..snapshot_a', '..snapshot_b'] as const;
+const DATA = '..data';
+const STATE = '..vic-state';
+
+export interface AtomicWrite {
+  sandboxId: string;
+  volume: string;
+  files: readonly VolumeFile[];
+  /** Owner group of the files (fsGroup); root by default. */
+  gid?: number;
+}
+
+interface WrittenState {
+  slot: (typeof SLOTS)[number];
+  hash: string;
+  names: Set<string>;
+}
+
+export function contentHash(files: readonly VolumeFile[], gid: number | undefined): string {
+  const h = createHash('sha256');
+  h.update(`gid=${gid ?? 0}\n`);
+  for (const f of [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) {
+    h.update(`${f.path}\0${f.mode}\0${f.data.length}\0`);
+    h.update(f.data);
+  }
+  return h.digest('hex').slice(0, 32);
+}
+
+function topLevelNames(files: readonly VolumeFile[]): Set<string> {
+  return new Set(files.map((f) => f.path.split('/')[0] ?? f.path));
+}
+
+/** The archive that fills `slot` with `files` and repoints `..data` at it. */
+export function snapshotArchive(options: {
+  slot: string;
+  files: readonly VolumeFile[];
+  hash: string;
+  /** Top-level names whose symlink is already there and right. */
+  linked: ReadonlySet<string>;
+  gid?: number;
+}): Buffer {
+  const { slot, files, gid } = options;
+  const owner = gid !== undefined ? { gid } : {};
+  // Mode of the volume root as an emptyDir-backed kubelet volume: writable dir, read-only mounts.
+  const entries: TarEntry[] = [
+    { kind: 'dir', path: '.', mode: 0o777, ...owner },
+    // A file entry removes whatever the slot held (even a whole directory), then it is made anew.
+    { kind: 'file', path: slot, data: Buffer.alloc(0), mode: 0o644 },
+    { kind: 'dir', path: slot, mode: 0o755, ...owner },
+  ];
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const parts = f.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const dir = parts.slice(0, i).join('/');
+      if (dirs.has(dir)) continue;
+      dirs.add(dir);
+      entries.push({ kind: 'dir', path: `${slot}/${dir}`, mode: 0o755, ...owner });
+    }
+    entries.push({ kind: 'file', path: `${slot}/${f.path}`, data: f.data, mode: f.mode, ...owner });
+  }
+  entries.push({ kind: 'symlink', path: DATA, target: slot });
+  for (const name of topLevelNames(files)) {
+    if (!options.linked.has(name)) entries.push({ kind: 'symlink', path: name, target: `${DATA}/${name}` });
+  }
+  entries.push({ kind: 'symlink', path: STATE, target: `${slot}:${options.hash}` });
+  return tarArchive(entries);
+}
+
+/** Removes every volume of a pod on a node, found by label; removing nothing is fine. */
+export async function removePodVolumes(client: VchClient, nodeName: string, uid: string): Promise<void> {
+  const list = await call(client, `list volumes of pod ${uid}`, () =>
+    client.docker.listVolumes({ filters: { label: podFilter(nodeName, uid) } }),
+  );
+  for (const v of list.Volumes ?? []) {
+    try {
+      await client.docker.getVolume(v.Name).remove({ force: true });
+    } catch (err) {
+      // 404: gone already; 409: still in use by a container being removed (the next pass retries).
+      if (statusCodeOf(err) === 404) continue;
+      throw toVicError(err, `remove volume ${v.Name}`, client.endpoint);
+    }
+  }
+}
+
+export class PodVolumes {
+  readonly #client: VchClient;
+  readonly #nodeName: string;
+  /** What was last written per sandbox and volume; lost on restart and then read back from `..vic-state`. */
+  readonly #written = new Map<string, WrittenState>();
+
+  constructor(client: VchClient, nodeName: string) {
+    this.#client = client;
+    this.#nodeName = nodeName;
+  }
+
+  /** Creates the pod's Docker volumes that do not exist yet (creating an existing one is a no-op). */
+  async ensure(pod: PodIdentity, volumes: readonly PodVolumeSpec[]): Promise<void> {
+    for (const v of volumes) {
+      const options = volumeCreateOptions(this.#nodeName, pod, v);
+      await call(this.#client, `create volume ${options.Name}`, () =>
+        this.#client.docker.createVolume(options),
+      );
+    }
+  }
+
+  /** Sets the mode of an emptyDir's root as a kubelet makes it (0777), with its group. */
+  async initEmptyDir(sandboxId: string, volume: string, gid?: number): Promise<void> {
+    const archive = tarArchive([
+      { kind: 'dir', path: '.', mode: 0o777, ...(gid !== undefined ? { gid } : {}) },
+    ]);
+    await this.#put(sandboxId, sandboxVolumePath(volume), archive);
+  }
+
+  /**
+   * Writes a content volume (configMap, secret, downwardAPI, projected) atomically; nothing happens
+   * when the content is what was last written. Returns whether it wrote.
+   */
+  async writeAtomic(w: AtomicWrite): Promise<boolean> {
+    const key = `${w.sandboxId}/${w.volume}`;
+    const hash = contentHash(w.files, w.gid);
+    const previous = this.#written.get(key) ?? (await this.#readState(w.sandboxId, w.volume));
+    if (previous?.hash === hash) {
+      this.#written.set(key, previous);
+      return false;
+    }
+    const slot = previous?.slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
+    const names = topLevelNames(w.files);
+    const path = sandboxVolumePath(w.volume);
+    await this.#put(
+      w.sandboxId,
+      path,
+      snapshotArchive({
+        slot,
+        files: w.files,
+        hash,
+        linked: previous?.names ?? new Set(),
+        ...(w.gid !== undefined ? { gid: w.gid } : {}),
+      }),
+    );
+    if (previous) {
+      const stale = previous.slot === slot ? undefined : previous.slot;
+      if (stale) {
+        await this.#put(
+          w.sandboxId,
+          path,
+          tarArchive([{ kind: 'file', path: stale, data: Buffer.alloc(0), mode: 0o644 }]),
+        );
+      }
+    }
+    // Names linked before stay linked (their symlinks dangle when the key went away).
+    this.#written.set(key, { slot, hash, names: new Set([...(previous?.names ?? []), ...names]) });
+    return true;
+  }
+
+  /** Forgets what was written into a sandbox's volumes (its pod VM is gone). */
+  forget(sandboxId: string): void {
+    for (const key of this.#written.keys()) if (key.startsWith(`${sandboxId}/`)) this.#written.delete(key);
+  }
+
+  /** Removes every volume of the pod on this node; removing nothing is fine. */
+  remove(uid: string): Promise<void> {
+    return removePodVolumes(this.#client, this.#nodeName, uid);
+  }
+
+  async #readState(sandboxId: string, volume: string): Promise<WrittenState | undefined> {
+    let stat: { linkTarget?: string } | undefined;
+    try {
+      const res = (await this.#client.docker
+        .getContainer(sandboxId)
+        .infoArchive({ path: `${sandboxVolumePath(volume)}/${STATE}` })) as {
+        headers?: Record<string, string | undefined>;
+        resume?: () => void;
+      };
+      res.resume?.();
+      const header = res.headers?.['x-docker-container-path-stat'];
+      if (header)
+        stat = JSON.parse(Buffer.from(header, 'base64').toString('utf8')) as { linkTarget?: string };
+    } catch (err) {
+      if (statusCodeOf(err) === 404) return undefined;
+      throw toVicError(err, `read state of volume ${volume}`, this.#client.endpoint);
+    }
+    const match = /^(\.\.snapshot_[ab]):([0-9a-f]+)$/.exec(stat?.linkTarget ?? '');
+    if (!match) return undefined;
+    // The names linked before are unknown after a restart: they are linked again (same targets).
+    return { slot: match[1] as WrittenState['slot'], hash: match[2] ?? '', names: new Set() };
+  }
+
+  async #put(sandboxId: string, path: string, archive: Buffer): Promise<void> {
+    try {
+      await this.#client.docker.getContainer(sandboxId).putArchive(archive, { path });
+    } catch (err) {
+      if (statusCodeOf(err) === 404) {
+        throw new VicError('NotFound', `volume path ${path} or sandbox ${sandboxId} not found on the VCH`, {
+          cause: err,
+        });
+      }
+      throw toVicError(err, `write volume content at ${path}`, this.#client.endpoint);
+    }
+  }
+}

@@ -35,7 +35,7 @@ export function volumeCreateOptions(
     // that mounts it (a container tmpfs would be private to one container). Mode as an emptyDir's.
     opts.type = 'tmpfs';
     opts.device = 'tmpfs';
-    opts.o = ['mode=1777', ...(v.sizeBytes ? [`size=${v.sizeBytes}`] : [])].join(',');
+    opts.o = ['mode=0777', ...(v.sizeBytes ? [`size=${v.sizeBytes}`] : [])].join(',');
   }
   return {
     Name: dockerVolumeName(pod.uid, v.name),

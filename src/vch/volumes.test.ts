@@ -29,7 +29,6 @@ test('a snapshot replaces the slot, fills it, then repoints ..data and links onl
     gid: 2000,
   });
   t.deepEqual(listing(archive), [
-    'drwxrwxrwx 0/2000 ./',
     '-rw-r--r-- 0/0 ..snapshot_b',
     'drwxr-xr-x 0/2000 ..snapshot_b/',
     '-rw-r--r-- 0/2000 ..snapshot_b/app.conf',

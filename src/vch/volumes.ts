@@ -116,9 +116,7 @@ export function snapshotArchive(options: {
 }): Buffer {
   const { slot, files, gid } = options;
   const owner = gid !== undefined ? { gid } : {};
-  // Mode of the volume root as an emptyDir-backed kubelet volume: writable dir, read-only mounts.
   const entries: TarEntry[] = [
-    { kind: 'dir', path: '.', mode: 0o777, ...owner },
     // A file entry removes whatever the slot held (even a whole directory), then it is made anew.
     { kind: 'file', path: slot, data: Buffer.alloc(0), mode: 0o644 },
     { kind: 'dir', path: slot, mode: 0o755, ...owner },
@@ -180,11 +178,21 @@ export class PodVolumes {
   }
 
   /** Sets the mode of an emptyDir's root as a kubelet makes it (0777), with its group. */
-  async initEmptyDir(sandboxId: string, volume: string, gid?: number): Promise<void> {
-    const archive = tarArchive([
-      { kind: 'dir', path: '.', mode: 0o777, ...(gid !== undefined ? { gid } : {}) },
-    ]);
-    await this.#put(sandboxId, sandboxVolumePath(volume), archive);
+  initEmptyDir(sandboxId: string, volume: string, gid?: number): Promise<void> {
+    return this.#setRoot(sandboxId, volume, gid);
+  }
+
+  /**
+   * The volume root as the kubelet leaves an emptyDir (and the emptyDir under a content volume):
+   * mode 0777, setgid with the fsGroup. Docker's extraction skips the metadata of an archive's own
+   * root ("."), so the entry is the volume's mount point, written from its parent.
+   */
+  async #setRoot(sandboxId: string, volume: string, gid: number | undefined): Promise<void> {
+    const entry: TarEntry =
+      gid !== undefined
+        ? { kind: 'dir', path: volume, mode: 0o2777, gid }
+        : { kind: 'dir', path: volume, mode: 0o777 };
+    await this.#put(sandboxId, SANDBOX_VOLUME_ROOT, tarArchive([entry]));
   }
 
   /**
@@ -202,6 +210,7 @@ export class PodVolumes {
     const slot = previous?.slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
     const names = topLevelNames(w.files);
     const path = sandboxVolumePath(w.volume);
+    if (!previous) await this.#setRoot(w.sandboxId, w.volume, w.gid);
     await this.#put(
       w.sandboxId,
       path,

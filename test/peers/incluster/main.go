@@ -19,8 +19,10 @@ func main() {
 		os.Exit(2)
 	}
 	if os.Args[1] == "sleep" {
-		// Keeps the container alive for kubectl exec.
-		select {}
+		// Keeps the container alive for kubectl exec (a bare select{} would be a deadlock).
+		for {
+			time.Sleep(time.Hour)
+		}
 	}
 	config, err := rest.InClusterConfig()
 	if err != nil {

@@ -14,7 +14,7 @@ import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { StatusReader } from './status.js';
 import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
-import { PodVolumes, type AtomicWrite } from './volumes.js';
+import { PodVolumes } from './volumes.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
@@ -55,11 +55,10 @@ export interface PodVmStreams {
 /** A pod's volumes on the VCH and their content (issue 10). */
 export interface VchVolumes {
   ensure: PodVolumes['ensure'];
-  initEmptyDir: PodVolumes['initEmptyDir'];
-  writeAtomic(write: AtomicWrite): Promise<boolean>;
+  write: PodVolumes['write'];
   forget(sandboxId: string): void;
 }
-export type { AtomicWrite } from './volumes.js';
+export type { VolumeWrites } from './volumes.js';
 
 export interface VchHost {
   facts(): Promise<HostFacts>;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
-import { contentHash, dockerVolumeName, snapshotArchive, volumeCreateOptions } from './volumes.js';
+import { tarArchive } from './tar.js';
+import { contentHash, dockerVolumeName, snapshotEntries, volumeCreateOptions } from './volumes.js';
 
 const pod = { namespace: 'ns', name: 'web', uid: '0f4c6a52-3e1b-4c3e-9d0a-2b7c8e1f9a10' };
 
@@ -21,22 +22,25 @@ test('a snapshot replaces the slot, fills it, then repoints ..data and links onl
     { path: 'nested/key', data: Buffer.from('k'), mode: 0o400 },
   ];
   const hash = contentHash(files, 2000);
-  const archive = snapshotArchive({
-    slot: '..snapshot_b',
-    files,
-    hash,
-    linked: new Set(['app.conf']),
-    gid: 2000,
-  });
+  const archive = tarArchive(
+    snapshotEntries({
+      volume: 'cfg',
+      slot: '..snapshot_b',
+      files,
+      hash,
+      linked: new Set(['app.conf']),
+      gid: 2000,
+    }),
+  );
   t.deepEqual(listing(archive), [
-    '-rw-r--r-- 0/0 ..snapshot_b',
-    'drwxr-xr-x 0/2000 ..snapshot_b/',
-    '-rw-r--r-- 0/2000 ..snapshot_b/app.conf',
-    'drwxr-xr-x 0/2000 ..snapshot_b/nested/',
-    '-r-------- 0/2000 ..snapshot_b/nested/key',
-    'lrwxrwxrwx 0/0 ..data -> ..snapshot_b',
-    'lrwxrwxrwx 0/0 nested -> ..data/nested',
-    `lrwxrwxrwx 0/0 ..vic-state -> ..snapshot_b:${hash}`,
+    '-rw-r--r-- 0/0 cfg/..snapshot_b',
+    'drwxr-xr-x 0/2000 cfg/..snapshot_b/',
+    '-rw-r--r-- 0/2000 cfg/..snapshot_b/app.conf',
+    'drwxr-xr-x 0/2000 cfg/..snapshot_b/nested/',
+    '-r-------- 0/2000 cfg/..snapshot_b/nested/key',
+    'lrwxrwxrwx 0/0 cfg/..data -> ..snapshot_b',
+    'lrwxrwxrwx 0/0 cfg/nested -> ..data/nested',
+    `lrwxrwxrwx 0/0 cfg/..vic-state -> ..snapshot_b:${hash}`,
   ]);
 });
 

@@ -77,12 +77,14 @@ const SLOTS = ['..snapshot_a', '..snapshot_b'] as const;
 const DATA = '..data';
 const STATE = '..vic-state';
 
-export interface AtomicWrite {
+export interface VolumeWrites {
   sandboxId: string;
-  volume: string;
-  files: readonly VolumeFile[];
-  /** Owner group of the files (fsGroup); root by default. */
-  gid?: number;
+  /** A sandbox just created: nothing was written into its volumes yet, no state to read back. */
+  fresh?: boolean;
+  /** emptyDir roots to set as a kubelet makes them. */
+  roots?: ReadonlyArray<{ volume: string; gid?: number }>;
+  /** Content volumes (configMap, secret, downwardAPI, projected), written only when changed. */
+  contents: ReadonlyArray<{ volume: string; files: readonly VolumeFile[]; gid?: number }>;
 }
 
 interface WrittenState {
@@ -105,16 +107,22 @@ function topLevelNames(files: readonly VolumeFile[]): Set<string> {
   return new Set(files.map((f) => f.path.split('/')[0] ?? f.path));
 }
 
-/** The archive that fills `slot` with `files` and repoints `..data` at it. */
-export function snapshotArchive(options: {
+/**
+ * The entries that fill `slot` of the volume `volume` with `files` and repoint its `..data` at it;
+ * paths are relative to the sandbox's volume root (one archive can carry several volumes).
+ */
+export function snapshotEntries(options: {
+  volume: string;
   slot: string;
   files: readonly VolumeFile[];
   hash: string;
   /** Top-level names whose symlink is already there and right. */
   linked: ReadonlySet<string>;
   gid?: number;
-}): Buffer {
-  const { slot, files, gid } = options;
+}): TarEntry[] {
+  const { files, gid } = options;
+  const at = (name: string) => `${options.volume}/${name}`;
+  const slot = at(options.slot);
   const owner = gid !== undefined ? { gid } : {};
   const entries: TarEntry[] = [
     // A file entry removes whatever the slot held (even a whole directory), then it is made anew.
@@ -132,12 +140,25 @@ export function snapshotArchive(options: {
     }
     entries.push({ kind: 'file', path: `${slot}/${f.path}`, data: f.data, mode: f.mode, ...owner });
   }
-  entries.push({ kind: 'symlink', path: DATA, target: slot });
+  // Symlink targets stay relative to the volume: they resolve the same in every container.
+  entries.push({ kind: 'symlink', path: at(DATA), target: options.slot });
   for (const name of topLevelNames(files)) {
-    if (!options.linked.has(name)) entries.push({ kind: 'symlink', path: name, target: `${DATA}/${name}` });
+    if (!options.linked.has(name))
+      entries.push({ kind: 'symlink', path: at(name), target: `${DATA}/${name}` });
   }
-  entries.push({ kind: 'symlink', path: STATE, target: `${slot}:${options.hash}` });
-  return tarArchive(entries);
+  entries.push({ kind: 'symlink', path: at(STATE), target: `${options.slot}:${options.hash}` });
+  return entries;
+}
+
+/**
+ * The volume root as the kubelet leaves an emptyDir (and the emptyDir under a content volume):
+ * mode 0777, setgid with the fsGroup. Docker's extraction skips the metadata of an archive's own
+ * root ("."), so the entry is the volume's mount point, written from its parent.
+ */
+function rootEntry(volume: string, gid: number | undefined): TarEntry {
+  return gid !== undefined
+    ? { kind: 'dir', path: volume, mode: 0o2777, gid }
+    : { kind: 'dir', path: volume, mode: 0o777 };
 }
 
 /** Removes every volume of a pod on a node, found by label; removing nothing is fine. */
@@ -177,64 +198,54 @@ export class PodVolumes {
     }
   }
 
-  /** Sets the mode of an emptyDir's root as a kubelet makes it (0777), with its group. */
-  initEmptyDir(sandboxId: string, volume: string, gid?: number): Promise<void> {
-    return this.#setRoot(sandboxId, volume, gid);
-  }
-
   /**
-   * The volume root as the kubelet leaves an emptyDir (and the emptyDir under a content volume):
-   * mode 0777, setgid with the fsGroup. Docker's extraction skips the metadata of an archive's own
-   * root ("."), so the entry is the volume's mount point, written from its parent.
+   * One pass over a pod's volumes in one archive: emptyDir roots, and every content volume whose
+   * content changed since it was last written (a new snapshot, then `..data` repointed). A second,
+   * small archive then empties the superseded slots. Returns the volumes whose content was written.
    */
-  async #setRoot(sandboxId: string, volume: string, gid: number | undefined): Promise<void> {
-    const entry: TarEntry =
-      gid !== undefined
-        ? { kind: 'dir', path: volume, mode: 0o2777, gid }
-        : { kind: 'dir', path: volume, mode: 0o777 };
-    await this.#put(sandboxId, SANDBOX_VOLUME_ROOT, tarArchive([entry]));
-  }
-
-  /**
-   * Writes a content volume (configMap, secret, downwardAPI, projected) atomically; nothing happens
-   * when the content is what was last written. Returns whether it wrote.
-   */
-  async writeAtomic(w: AtomicWrite): Promise<boolean> {
-    const key = `${w.sandboxId}/${w.volume}`;
-    const hash = contentHash(w.files, w.gid);
-    const previous = this.#written.get(key) ?? (await this.#readState(w.sandboxId, w.volume));
-    if (previous?.hash === hash) {
-      this.#written.set(key, previous);
-      return false;
-    }
-    const slot = previous?.slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
-    const names = topLevelNames(w.files);
-    const path = sandboxVolumePath(w.volume);
-    if (!previous) await this.#setRoot(w.sandboxId, w.volume, w.gid);
-    await this.#put(
-      w.sandboxId,
-      path,
-      snapshotArchive({
-        slot,
-        files: w.files,
-        hash,
-        linked: previous?.names ?? new Set(),
-        ...(w.gid !== undefined ? { gid: w.gid } : {}),
-      }),
-    );
-    if (previous) {
-      const stale = previous.slot === slot ? undefined : previous.slot;
-      if (stale) {
-        await this.#put(
-          w.sandboxId,
-          path,
-          tarArchive([{ kind: 'file', path: stale, data: Buffer.alloc(0), mode: 0o644 }]),
-        );
+  async write(w: VolumeWrites): Promise<string[]> {
+    const entries: TarEntry[] = (w.roots ?? []).map((r) => rootEntry(r.volume, r.gid));
+    const stale: TarEntry[] = [];
+    const written: Array<[string, WrittenState]> = [];
+    for (const c of w.contents) {
+      const key = `${w.sandboxId}/${c.volume}`;
+      const hash = contentHash(c.files, c.gid);
+      const previous =
+        this.#written.get(key) ?? (w.fresh ? undefined : await this.#readState(w.sandboxId, c.volume));
+      if (previous?.hash === hash) {
+        this.#written.set(key, previous);
+        continue;
       }
+      const slot = previous?.slot === SLOTS[0] ? SLOTS[1] : SLOTS[0];
+      if (!previous) entries.push(rootEntry(c.volume, c.gid));
+      entries.push(
+        ...snapshotEntries({
+          volume: c.volume,
+          slot,
+          files: c.files,
+          hash,
+          linked: previous?.names ?? new Set(),
+          ...(c.gid !== undefined ? { gid: c.gid } : {}),
+        }),
+      );
+      if (previous && previous.slot !== slot) {
+        stale.push({
+          kind: 'file',
+          path: `${c.volume}/${previous.slot}`,
+          data: Buffer.alloc(0),
+          mode: 0o644,
+        });
+      }
+      // Names linked before stay linked (their symlinks dangle when the key went away).
+      written.push([
+        key,
+        { slot, hash, names: new Set([...(previous?.names ?? []), ...topLevelNames(c.files)]) },
+      ]);
     }
-    // Names linked before stay linked (their symlinks dangle when the key went away).
-    this.#written.set(key, { slot, hash, names: new Set([...(previous?.names ?? []), ...names]) });
-    return true;
+    if (entries.length) await this.#put(w.sandboxId, SANDBOX_VOLUME_ROOT, tarArchive(entries));
+    if (stale.length) await this.#put(w.sandboxId, SANDBOX_VOLUME_ROOT, tarArchive(stale));
+    for (const [key, state] of written) this.#written.set(key, state);
+    return written.map(([key]) => key.slice(w.sandboxId.length + 1));
   }
 
   /** Forgets what was written into a sandbox's volumes (its pod VM is gone). */

@@ -158,7 +158,12 @@ export class PodSync {
       await o.pods.ensureSandbox(baseSpec);
     }
     let status = await o.pods.status(uid);
-    // issue 10: volume content is written before any container is created, and refreshed each pass.
+    if (status?.sandbox && status.sandbox.state.kind !== 'running') {
+      await o.pods.startContainer(status.sandbox.containerID.replace(/^docker:\/\//, ''));
+      status = await o.pods.status(uid);
+    }
+    // issue 10: volume content is written before any container is created (into the running
+    // sandbox: cheaper for the VCH than a stopped one), and refreshed each pass.
     const volumes = await this.#volumes?.populate(pod, {
       sandboxId: status?.sandbox?.containerID.replace(/^docker:\/\//, '') ?? '',
       freshSandbox: !vm?.sandbox,
@@ -168,10 +173,6 @@ export class PodSync {
     if (volumes && !volumes.ok && !status?.containers.length && !status?.initContainers.length) {
       await this.#writeStatus(pod, status, planPod(pod, status, o.clock.now()), new Map());
       return { requeueAfterMs: volumes.retryAfterMs };
-    }
-    if (status?.sandbox && status.sandbox.state.kind !== 'running') {
-      await o.pods.startContainer(status.sandbox.containerID.replace(/^docker:\/\//, ''));
-      status = await o.pods.status(uid);
     }
     const plan = planPod(pod, status, o.clock.now());
     const waiting = new Map<string, Waiting>();

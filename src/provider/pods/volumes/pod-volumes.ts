@@ -64,16 +64,17 @@ export class PodVolumeManager {
     const volumes = pod.spec?.volumes ?? [];
     const uid = pod.metadata?.uid ?? '';
     const gid = fsGroupOf(pod);
-    if (options.freshSandbox) {
-      for (const v of volumes) {
-        if (v.emptyDir && v.emptyDir.medium !== 'Memory')
-          await this.#o.vch.initEmptyDir(options.sandboxId, v.name, gid);
-      }
-    }
+    const owner = gid !== undefined ? { gid } : {};
+    const roots = options.freshSandbox
+      ? volumes
+          .filter((v) => v.emptyDir && v.emptyDir.medium !== 'Memory')
+          .map((v) => ({ volume: v.name, ...owner }))
+      : [];
     const content = volumes.filter(isContentVolume);
-    if (content.length === 0) return { ok: true };
+    if (content.length === 0 && roots.length === 0) return { ok: true };
     if (!options.sandboxId)
       return { ok: false, message: 'the pod VM has no sandbox yet', retryAfterMs: mountRetryMs };
+    const contents = [];
     for (const v of content) {
       try {
         const files = await volumeFiles(v, {
@@ -82,24 +83,24 @@ export class PodVolumeManager {
           tokens: this.#tokens,
           ...(gid !== undefined ? { fsGroup: gid } : {}),
         });
-        const wrote = await this.#o.vch.writeAtomic({
-          sandboxId: options.sandboxId,
-          volume: v.name,
-          files,
-          ...(gid !== undefined ? { gid } : {}),
-        });
-        // Names and counts only: content (secrets, tokens) never reaches a log.
-        if (wrote)
-          this.#log.debug(
-            { pod: pod.metadata?.name, volume: v.name, files: files.length },
-            'volume content written',
-          );
+        contents.push({ volume: v.name, files, ...owner });
       } catch (err) {
         const message = `MountVolume.SetUp failed for volume "${v.name}" : ${messageOf(err)}`;
         this.#o.recorder.record(pod, 'Warning', 'FailedMount', message);
         return { ok: false, message, retryAfterMs: mountRetryMs };
       }
     }
+    // One archive for the whole pass: each putArchive costs the VCH a mount of the sandbox.
+    const written = await this.#o.vch.write({
+      sandboxId: options.sandboxId,
+      fresh: options.freshSandbox,
+      roots,
+      contents,
+    });
+    // Names only: content (secrets, tokens) never reaches a log.
+    if (written.length)
+      this.#log.debug({ pod: pod.metadata?.name, volumes: written }, 'volume content written');
+    if (content.length === 0) return { ok: true };
     const renewAt = this.#tokens.renewAt(uid);
     const untilRenewal = renewAt !== undefined ? Math.max(0, renewAt - this.#o.clock.now()) : volumeResyncMs;
     return { ok: true, resyncAfterMs: Math.min(volumeResyncMs, untilRenewal) };

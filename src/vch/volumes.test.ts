@@ -1,7 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
 import { tarArchive } from './tar.js';
-import { contentHash, dockerVolumeName, snapshotEntries, volumeCreateOptions } from './volumes.js';
+import {
+  contentHash,
+  dockerVolumeName,
+  parseState,
+  snapshotEntries,
+  volumeCreateOptions,
+} from './volumes.js';
 
 const pod = { namespace: 'ns', name: 'web', uid: '0f4c6a52-3e1b-4c3e-9d0a-2b7c8e1f9a10' };
 
@@ -64,4 +70,13 @@ test('volumes are labelled with node, pod and volume; a memory volume is a share
   });
   const memory = volumeCreateOptions('vic-node', pod, { name: 'shm', medium: 'memory', sizeBytes: 2 ** 26 });
   t.deepEqual(memory.DriverOpts, { type: 'tmpfs', device: 'tmpfs', o: `mode=0777,size=${2 ** 26}` });
+});
+
+test('the state link reads back as Docker reports it (an absolute target), so a restart rewrites nothing', (t) => {
+  t.deepEqual(parseState('/.vic-kubelet/volumes/cfg/..snapshot_b:ed2b68090703b35bbbbd08b36e5612cd'), {
+    slot: '..snapshot_b',
+    hash: 'ed2b68090703b35bbbbd08b36e5612cd',
+  });
+  t.deepEqual(parseState('..snapshot_a:00ff'), { slot: '..snapshot_a', hash: '00ff' });
+  t.is(parseState('/.vic-kubelet/volumes/cfg/..2026_01_01'), undefined);
 });

@@ -177,6 +177,17 @@ export async function removePodVolumes(client: VchClient, nodeName: string, uid:
   }
 }
 
+/**
+ * The slot and content hash recorded in `..vic-state`'s target. Docker reports a link target resolved
+ * to an absolute path in the container (`/.vic-kubelet/volumes/cfg/..snapshot_a:<hash>`): the last
+ * element counts.
+ */
+export function parseState(linkTarget: string): { slot: (typeof SLOTS)[number]; hash: string } | undefined {
+  const match = /(?:^|\/)(\.\.snapshot_[ab]):([0-9a-f]+)$/.exec(linkTarget);
+  if (!match) return undefined;
+  return { slot: match[1] as (typeof SLOTS)[number], hash: match[2] ?? '' };
+}
+
 export class PodVolumes {
   readonly #client: VchClient;
   readonly #nodeName: string;
@@ -275,10 +286,9 @@ export class PodVolumes {
       if (statusCodeOf(err) === 404) return undefined;
       throw toVicError(err, `read state of volume ${volume}`, this.#client.endpoint);
     }
-    const match = /^(\.\.snapshot_[ab]):([0-9a-f]+)$/.exec(stat?.linkTarget ?? '');
-    if (!match) return undefined;
+    const state = parseState(stat?.linkTarget ?? '');
     // The names linked before are unknown after a restart: they are linked again (same targets).
-    return { slot: match[1] as WrittenState['slot'], hash: match[2] ?? '', names: new Set() };
+    return state ? { ...state, names: new Set() } : undefined;
   }
 
   async #put(sandboxId: string, path: string, archive: Buffer): Promise<void> {

@@ -165,6 +165,34 @@ test('an emptyDir is shared by an init container and two app containers; a Memor
   t.regex(mem, /^tmpfs \/mem tmpfs .*size=16384k/);
 });
 
+test('fsGroup owns the volume files and the emptyDir root, with group read and setgid', async (t) => {
+  const ns = node.ns;
+  await core().createNamespacedConfigMap({
+    namespace: ns,
+    body: { metadata: { name: 'grouped' }, data: { key: 'v' } },
+  });
+  await createPod(ns, 'grouped', {
+    ...on({
+      securityContext: { fsGroup: 2000 },
+      containers: [
+        shell('main', 'sleep 3600', {
+          volumeMounts: [
+            { name: 'cfg', mountPath: '/cfg' },
+            { name: 'scratch', mountPath: '/scratch' },
+          ],
+        }),
+      ],
+      volumes: [
+        { name: 'cfg', configMap: { name: 'grouped', defaultMode: 0o400 } },
+        { name: 'scratch', emptyDir: {} },
+      ],
+    }),
+  });
+  await allRunning(ns, 'grouped');
+  const out = await exec('grouped', 'main', "stat -L -c '%n %g %a' /cfg/key /scratch");
+  t.deepEqual(out.trim().split('\n'), ['/cfg/key 2000 440', '/scratch 2000 2777']);
+});
+
 test('a ConfigMap update reaches the mounted file atomically, within the sync period', async (t) => {
   const ns = node.ns;
   // Large values: a reader of a half-written file would see a checksum of neither.

@@ -338,6 +338,9 @@ export class PodSync {
       }
       await o.pods.stop(uid, grace);
       await o.pods.remove(uid);
+    } else if (this.#volumes) {
+      // issue 10: volumes are made before the sandbox; a pod deleted in between leaves only them.
+      await o.pods.remove(uid);
     }
     this.#volumes?.forget(uid, vm?.sandbox?.id);
     this.#pulls.forget(uid);

@@ -18,6 +18,7 @@ import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { emptyVmPerPodStatus, StatusReader } from './status.js';
 import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
+import { PodVolumes } from './volumes.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
@@ -84,6 +85,14 @@ export interface PodVmStreams {
   portForward(uid: string, port: number): Promise<Duplex>;
 }
 
+/** A pod's volumes on the VCH and their content (issue 10). */
+export interface VchVolumes {
+  ensure: PodVolumes['ensure'];
+  write: PodVolumes['write'];
+  forget(sandboxId: string): void;
+}
+export type { VolumeWrites } from './volumes.js';
+
 export interface VchHost {
   facts(): Promise<HostFacts>;
   health(timeoutMs?: number): Promise<HostHealth>;
@@ -139,6 +148,7 @@ export class Vch {
   readonly images: VchImages;
   readonly stats: VchStats;
   readonly knowledge: VchKnowledge;
+  readonly volumes: VchVolumes;
   readonly #collector: StatsCollector;
   readonly #watchers = new Set<EventWatcher>();
   readonly #clock: Clock | undefined;
@@ -227,6 +237,7 @@ export class Vch {
       },
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
+    this.volumes = new PodVolumes(this.client, options.nodeName);
   }
 
   /**

@@ -6,7 +6,7 @@ import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
+import type { LayoutLimits, PodVmLifecycle, VchImages, VchVolumes } from '../../vch/index.js';
 import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
@@ -33,6 +33,11 @@ import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
 import { statusChanged } from './status-diff.js';
+import { downwardContext, type PodConfig } from './pod-config.js';
+import { podDns } from './pod-dns.js';
+import { PodVolumeManager } from './volumes/pod-volumes.js';
+
+export type { PodConfig } from './pod-config.js';
 
 export { isTerminal } from './state/pod-state.js';
 
@@ -56,6 +61,9 @@ export interface PodSyncOptions {
   health?: HealthOf;
   /** A container's log, for FallbackToLogsOnError. */
   logs?: TerminationMessagesOptions['logs'];
+  /** The pod's volumes on the VCH; without it a pod with volumes cannot get their content. */
+  volumes?: VchVolumes;
+  podConfig?: PodConfig;
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -100,6 +108,7 @@ export class PodSync {
   readonly #prober: Prober | undefined;
   readonly #health: HealthOf;
   readonly #messages: TerminationMessages;
+  readonly #volumes: PodVolumeManager | undefined;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
@@ -136,6 +145,15 @@ export class PodSync {
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
       ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
     });
+    this.#volumes = options.volumes
+      ? new PodVolumeManager({
+          vch: options.volumes,
+          core: options.core,
+          recorder: options.recorder,
+          clock: options.clock,
+          logger: options.logger,
+        })
+      : undefined;
   }
 
   /**
@@ -151,7 +169,7 @@ export class PodSync {
       // so the kubelet's floor of 1 s applies (pod_workers.go calculateEffectiveGracePeriod).
       await this.#o.pods.stop(stale.pod.uid, staleGraceSeconds);
       await this.#o.pods.remove(stale.pod.uid);
-      this.#forget(stale.pod.uid);
+      this.#forget(stale.pod.uid, stale.sandbox?.id);
     }
     if (!pod || !uid) return {};
     const vm = vms.find((v) => v.pod.uid === uid);
@@ -259,18 +277,38 @@ export class PodSync {
         await this.#reject(pod, step.reason, step.message);
         return { changed: false };
       case 'prepareVolumes':
-        // The volumes helper's step lands here: make every volume the containers mount ready.
+        // The pod's volumes exist before the sandbox that mounts them; their content goes in once
+        // the sandbox runs (the 'containers' step).
+        await this.#volumes?.ensureVolumes(pod);
         return { changed: false };
-      case 'ensureSandbox':
+      case 'ensureSandbox': {
+        const dns = podDns(pod, o.podConfig ?? {});
+        if (dns.fallback) o.recorder.record(pod, 'Warning', dns.fallback.reason, dns.fallback.message);
         await o.pods.ensureSandbox(
-          podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials: ctx.credentials }),
+          podVmSpec({
+            pod,
+            nodeName: o.nodeName,
+            env: new Map(),
+            credentials: ctx.credentials,
+            dns: dns.dns,
+          }),
         );
+        ctx.freshSandbox = true;
         return { changed: true };
+      }
       case 'startSandbox':
         await o.pods.startContainer(step.id);
         return { changed: true };
       case 'containers': {
         const outcome: StepOutcome = { changed: false };
+        const volumes = await this.#populateVolumes(ctx);
+        if (volumes) {
+          outcome.retryAfterMs = volumes.ok ? volumes.resyncAfterMs : volumes.retryAfterMs;
+          // Content missing (a FailedMount event said why): no container starts without it.
+          if (!volumes.ok && !ctx.status?.containers.length && !ctx.status?.initContainers.length) {
+            return outcome;
+          }
+        }
         for (const plan of step.plan) {
           const one = await this.#steps.act(ctx, plan);
           outcome.changed ||= one.changed;
@@ -304,16 +342,31 @@ export class PodSync {
       case 'terminate':
         await this.#termination.stopPod(pod, await o.pods.status(uid), step.graceSeconds);
         await o.pods.remove(uid);
-        this.#forget(uid);
+        this.#forget(uid, ctx.status?.sandbox?.id);
         return { changed: false };
       case 'deletePodObject':
+        // Volumes are made before the sandbox: a pod deleted in between leaves only them.
+        if (this.#volumes) await o.pods.remove(uid);
         this.#forget(uid);
         await this.#deleteObject(pod);
         return { changed: false };
     }
   }
 
-  #forget(uid: string): void {
+  /** Writes (or refreshes) the content of the pod's volumes through its running sandbox. */
+  #populateVolumes(ctx: StepContext) {
+    if (!this.#volumes) return Promise.resolve(undefined);
+    const o = this.#o;
+    return this.#volumes.populate(ctx.pod, {
+      sandboxId: ctx.status?.sandbox?.id ?? '',
+      freshSandbox: ctx.freshSandbox === true,
+      sources: ctx.sources,
+      downward: downwardContext(o, ctx.pod, ctx.status),
+    });
+  }
+
+  #forget(uid: string, sandboxId?: string): void {
+    this.#volumes?.forget(uid, sandboxId);
     this.#prober?.forget(uid);
     this.#messages.forget(uid);
     this.#steps.forget(uid);

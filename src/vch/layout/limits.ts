@@ -28,6 +28,11 @@ export interface LayoutLimits {
    * status.podIP can be put in a container's environment.
    */
   podIpBeforeStart: boolean;
+  /**
+   * Volume content (configMap, secret, downwardAPI, projected) can be written: it goes in through the
+   * sandbox container, which mounts every pod volume.
+   */
+  volumeContent: boolean;
   /** The smallest memory a container VM gets: a smaller limit is raised to it. */
   minMemoryBytes?: number;
   /** Why the limits are what they are, for an admission message. */
@@ -45,6 +50,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       shareProcessNamespace: true,
       sharedLocalhost: true,
       podIpBeforeStart: true,
+      volumeContent: true,
       because: 'the containers of a pod share one sandbox',
     };
   }
@@ -56,6 +62,8 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     sharedLocalhost: false,
     // The container VM gets its address when it starts, after its environment is fixed.
     podIpBeforeStart: false,
+    // No sandbox container to write content through yet (a short-lived writer VM is the next step).
+    volumeContent: false,
     minMemoryBytes: VIC_MIN_MEMORY_BYTES,
     because:
       'this VCH runs every container as its own VM and cannot share namespaces between them (pod layout vm-per-pod)',

@@ -125,17 +125,13 @@ export class VicProvider implements KubeletProvider {
         total: sum(containers),
       });
     }
-    // The node's own share is vic-kubelet itself: the VCH reports no host-wide usage through the
-    // Docker API, and metrics-server drops a node whose figures read zero.
-    const self: UsageSample = {
-      time: new Date(),
-      usageCoreNanoSeconds: (process.cpuUsage().user + process.cpuUsage().system) * 1000,
-      workingSetBytes: process.memoryUsage().rss,
-    };
+    // The node's usage is its pods' usage: the VCH reports no host-wide figures through the Docker API,
+    // and vic-kubelet's own process is not part of the node it presents. With no pod running the node
+    // reads zero, which metrics-server shows as "metrics not available": true, not invented.
     return {
       nodeName: this.#o.nodeName,
       startTime: this.#o.startTime,
-      total: sum([self, ...pods.map((p) => p.total)]),
+      total: sum(pods.map((p) => p.total)),
       pods,
     };
   }

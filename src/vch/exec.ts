@@ -90,7 +90,9 @@ export class Sessions {
       },
     });
     sizes.start((size) => exec.resize({ h: size.height, w: size.width }));
-    await this.#session(socket, io.tty, io, true);
+    // On a TTY, Docker takes a half-close as a detach: it closes the output and leaves the process
+    // running. A terminal's end of input is ^D, so that is what the process gets.
+    await this.#session(socket, { io, rawOutput: io.tty, stdinEnd: io.tty ? 'eot' : 'half-close' });
     // The output ends a moment before Docker records the exit code.
     for (let i = 0; ; i++) {
       const state = await call(this.#client, `inspect exec ${exec.id}`, () => exec.inspect());
@@ -143,7 +145,11 @@ export class Sessions {
     });
     // The container decides whether its output is raw (TTY) or multiplexed, not the request.
     sizes.start((size) => container.resize({ h: size.height, w: size.width }));
-    await this.#session(socket, info.Config.Tty, io, false);
+    await this.#session(socket, {
+      io,
+      rawOutput: info.Config.Tty,
+      stdinEnd: attachStdinEnd(info.Config.Tty, info.Config.StdinOnce),
+    });
     const after = await call(this.#client, `inspect container ${member.dockerName}`, () =>
       container.inspect(),
     );
@@ -167,7 +173,8 @@ export class Sessions {
   }
 
   /** Runs the byte streams of one hijacked connection until the far side ends it or the caller aborts. */
-  #session(socket: Socket, rawOutput: boolean, io: AttachIO, eofAsEot: boolean): Promise<void> {
+  #session(socket: Socket, options: SessionOptions): Promise<void> {
+    const { io, rawOutput, stdinEnd } = options;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: Error): void => {
@@ -201,22 +208,39 @@ export class Sessions {
       socket.on('error', (err) => this.#log.debug({ err: err.message }, 'session socket error'));
       if (io.stdin) {
         const stdin = io.stdin;
-        if (rawOutput && eofAsEot) {
-          // On a TTY, Docker takes a half-close as a detach: it closes the output and leaves the
-          // process running. A terminal's end of input is ^D, so that is what the process gets.
-          stdin.pipe(socket, { end: false });
+        stdin.pipe(socket, { end: stdinEnd === 'half-close' });
+        if (stdinEnd === 'eot') {
           stdin.on('end', () => {
             if (!socket.destroyed) socket.write(EOT);
           });
-        } else {
-          // A half-close: Docker passes it on as end of file on an exec's stdin, and on an attach
-          // closes the container's stdin when it is StdinOnce, else detaches, as kubelet does.
-          stdin.pipe(socket, { end: true });
         }
         stdin.on('error', () => socket.end());
       }
     });
   }
+}
+
+/** What the engine is told when the client's stdin ends. */
+type StdinEnd = 'half-close' | 'eot' | 'nothing';
+
+interface SessionOptions {
+  io: AttachIO;
+  /** The output is one raw stream (a TTY), not Docker's multiplexed frames. */
+  rawOutput: boolean;
+  stdinEnd: StdinEnd;
+}
+
+/**
+ * The end of the client's stdin on an attach. Docker's attach closes the output at a half-close
+ * unless the container is StdinOnce without a TTY (then it closes the process's stdin): output the
+ * process writes after that is lost. A kubelet's attach (CRI) keeps the output flowing after stdin
+ * ends, and closes the process's stdin only for a StdinOnce container (containerd's
+ * container_attach.go). So: half-close only where Docker closes stdin, ^D where a TTY's stdin is to be
+ * closed, and otherwise leave the connection open until the process ends it.
+ */
+export function attachStdinEnd(tty: boolean, stdinOnce: boolean): StdinEnd {
+  if (!stdinOnce) return 'nothing';
+  return tty ? 'eot' : 'half-close';
 }
 
 const EOT = Buffer.from([0x04]);

@@ -89,11 +89,28 @@ export class VicProvider implements KubeletProvider {
   async portForward(ref: PodRef, port: number, stream: Duplex): Promise<void> {
     const uid = this.#resolve(ref);
     const target = await this.#o.vch.streams.portForward(uid, port);
-    // Both directions until either side ends; an error on one side ends the other.
-    await Promise.all([pipeline(stream, target), pipeline(target, stream)]).catch(() => {
+    // Both directions until either side ends; an error on one side ends the other. The client going
+    // away is the normal end; the pod's side breaking is an error the client is told about.
+    let podSideError: Error | undefined;
+    target.on('error', (err: NodeJS.ErrnoException) => {
+      // A premature close is the pipeline passing on the client's end, not the pod's doing.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') podSideError ??= err;
+    });
+    try {
+      await Promise.all([pipeline(stream, target), pipeline(target, stream)]);
+    } catch {
       stream.destroy();
       target.destroy();
-    });
+      if (podSideError) {
+        const code = (podSideError as NodeJS.ErrnoException).code;
+        throw new VicError(
+          'Internal',
+          `the connection to port ${port} in pod ${ref.namespace}/${ref.name} broke (${code ?? podSideError.message}): ` +
+            'the process listening there closed or reset it; check it in the container logs',
+          { cause: podSideError },
+        );
+      }
+    }
   }
 
   async usage(): Promise<NodeUsage> {

@@ -71,7 +71,7 @@ export async function handleStreamingUpgrade(
         req,
         transport === 'websocket' ? 'sec-websocket-protocol' : STREAM_PROTOCOL_HEADER,
       ),
-      path: (req.url ?? '/').split('?', 1)[0],
+      path: pathOnly(req.url),
     },
     'streaming upgrade',
   );
@@ -80,7 +80,8 @@ export async function handleStreamingUpgrade(
     else if (transport === 'spdy') await serveSpdy(req, socket, head, handler, logger);
     else rejectUpgrade(socket, 400, 'unable to upgrade: want Upgrade: SPDY/3.1 or websocket');
   } catch (error) {
-    logger.warn({ err: error, url: req.url }, 'streaming upgrade failed');
+    // The path only: the query of an exec carries the command and its arguments.
+    logger.warn({ err: error, path: pathOnly(req.url) }, 'streaming upgrade failed');
     if (!socket.destroyed) socket.destroy();
   }
 }
@@ -215,4 +216,9 @@ async function runAttach(
     result = { error: `${what}: ${messageOf(error)}` };
   }
   await session.finish(result);
+}
+
+/** A request URL without its query: what a log may show of an exec or attach request. */
+export function pathOnly(url: string | undefined): string {
+  return (url ?? '/').split('?', 1)[0] ?? '/';
 }

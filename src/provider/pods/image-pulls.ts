@@ -9,9 +9,12 @@ import type { VchImages } from '../../vch/index.js';
 import type { PullPolicy, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Waiting } from './pod-status.js';
+import type { PullCredentials } from './pull-secrets.js';
 
 const initialMs = 10_000;
 const maxMs = 300_000;
+/** After a failed inspect (the VCH did not answer), the next try. */
+const inspectRetryMs = 5_000;
 
 interface PullFailure {
   failures: number;
@@ -44,7 +47,7 @@ export class ImagePulls {
   async ensure(
     pod: V1Pod,
     container: { name: string; image: string; policy: PullPolicy; fieldPath: string },
-    credentials: readonly RegistryCredential[],
+    credentials: PullCredentials | readonly RegistryCredential[],
   ): Promise<PullOutcome> {
     const key = `${pod.metadata?.uid}/${container.name}`;
     const { image, fieldPath } = container;
@@ -60,7 +63,15 @@ export class ImagePulls {
         retryAfterMs: failed.retryAtMs - now,
       };
     }
-    const present = await this.#images.inspect(image).catch(() => undefined);
+    let present;
+    try {
+      present = await this.#images.inspect(image);
+    } catch (err) {
+      // Not "absent": the VCH did not answer. The kubelet's ImageInspectError, retried soon.
+      const message = `Failed to inspect image "${image}": ${messageOf(err)}; the pull waits until the VCH answers`;
+      this.#recorder.record(pod, 'Warning', 'InspectFailed', message, fieldPath);
+      return { ok: false, waiting: { reason: 'ImageInspectError', message }, retryAfterMs: inspectRetryMs };
+    }
     if (present && container.policy !== 'Always') {
       this.#failures.delete(key);
       this.#recorder.record(
@@ -76,6 +87,16 @@ export class ImagePulls {
       const message = `Container image "${image}" is not present with pull policy of Never`;
       this.#recorder.record(pod, 'Warning', 'ErrImageNeverPull', message, fieldPath);
       return { ok: false, waiting: { reason: 'ErrImageNeverPull', message } };
+    }
+    const problems = 'problems' in credentials ? (credentials.problems ?? []) : [];
+    if (problems.length > 0) {
+      // As the kubelet's getPullSecretsForPod; with what to fix.
+      this.#recorder.record(
+        pod,
+        'Warning',
+        'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets; attempting to pull the image may not succeed: ${problems.join('; ')}`,
+      );
     }
     this.#recorder.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
     const started = this.#clock.now();

@@ -1,34 +1,54 @@
 // The virtual node in a real cluster: registration, capacity from the VCH, taint, Lease heartbeats
 // the node lifecycle controller accepts, and Ready following the VCH's health.
+import { readFileSync, statfsSync } from 'node:fs';
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
+import { productVersion } from '../../src/shared/version.js';
 import { docker, eventually, kubeConfig, kubectl, testEnv, testNamespace } from '../support/env.js';
 import { PrivateDockerd } from '../support/dockerd.js';
 import { VicKubelet } from '../support/vic-kubelet.js';
 
 const core = () => kubeConfig().makeApiClient(k8s.CoreV1Api);
 const readyOf = (node: k8s.V1Node) => node.status?.conditions?.find((c) => c.type === 'Ready');
+const conditionOf = (node: k8s.V1Node, type: string) => node.status?.conditions?.find((c) => c.type === type);
+const minorOf = (version: string) => Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? Number.NaN);
 
 test.serial('the node registers Ready with capacity, labels, taint and nodeInfo from the VCH', async (t) => {
   const vk = await VicKubelet.start({ args: ['--node-labels', 'team=vic,tier=edge'] });
   t.teardown(() => vk.cleanup());
-  const ms = await vk.waitReady();
-  t.log(`Ready ${ms} ms after start (target: within 5 s)`);
+  // A generous bound that a stuck registration fails; the figure itself is `npm run bench`'s.
+  const ms = await vk.waitReady(30_000);
+  t.true(ms < 30_000, `Ready ${ms} ms after start`);
 
   const node = await core().readNode({ name: vk.nodeName });
   const info = (await docker().info()) as {
+    ID: string;
     NCPU: number;
     MemTotal: number;
     ServerVersion: string;
     KernelVersion: string;
+    DockerRootDir: string;
   };
   t.is(node.status?.capacity?.cpu, String(info.NCPU));
   t.is(node.status?.capacity?.memory, `${info.MemTotal / 1024}Ki`);
   t.is(node.status?.capacity?.pods, '110');
+  // The engine runs on this machine: its storage is the filesystem under its data root.
+  const fs = statfsSync(info.DockerRootDir);
+  t.is(node.status?.capacity?.['ephemeral-storage'], `${(fs.blocks * fs.bsize) / 1024}Ki`);
   t.deepEqual(node.status?.allocatable, node.status?.capacity);
   t.is(node.status?.nodeInfo?.containerRuntimeVersion, `docker://${info.ServerVersion}`);
   t.is(node.status?.nodeInfo?.kernelVersion, info.KernelVersion);
-  t.regex(node.status?.nodeInfo?.kubeletVersion ?? '', /^v\d+\.\d+\.\d+/);
+  // Never newer than the API server, with the product's version visible.
+  const server = await kubeConfig().makeApiClient(k8s.VersionApi).getCode();
+  const kubeletVersion = node.status?.nodeInfo?.kubeletVersion ?? '';
+  t.true(kubeletVersion.endsWith(`-vic.${productVersion}`), kubeletVersion);
+  t.true(minorOf(kubeletVersion) <= minorOf(server.gitVersion), `${kubeletVersion} vs ${server.gitVersion}`);
+  const shown = await kubectl(['get', 'node', vk.nodeName, '--no-headers']);
+  t.regex(shown.stdout, new RegExp(`\\s${kubeletVersion.replaceAll('.', '\\.')}\\s*$`, 'm'));
+  // The machine's boot ID, not the engine's ID twice.
+  t.is(node.status?.nodeInfo?.machineID, info.ID);
+  t.is(node.status?.nodeInfo?.bootID, readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  t.not(node.status?.nodeInfo?.systemUUID, info.ID);
   t.is(node.status?.daemonEndpoints?.kubeletEndpoint?.Port, vk.port);
   t.like(
     node.status?.addresses?.find((a) => a.type === 'InternalIP'),
@@ -59,8 +79,10 @@ test.serial('the node registers Ready with capacity, labels, taint and nodeInfo 
     taints.map((x) => `${x.key}=${x.value}:${x.effect}`),
     ['virtual-kubelet.io/provider=vic:NoSchedule'],
   );
-  for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
-    t.is(node.status?.conditions?.find((c) => c.type === type)?.status, 'False', type);
+  // Disk pressure is measured (the data root's free space); memory and PID pressure are not.
+  t.like(conditionOf(node, 'DiskPressure'), { status: 'False', reason: 'KubeletHasNoDiskPressure' });
+  for (const type of ['MemoryPressure', 'PIDPressure']) {
+    t.like(conditionOf(node, type), { status: 'Unknown', reason: 'NodeStatusUnknown' }, type);
   }
   t.is(readyOf(node)?.reason, 'KubeletReady');
 
@@ -215,15 +237,44 @@ test('stopping the VCH turns Ready False with a message; starting it again turns
     },
     { timeoutMs: 60_000 },
   );
-  t.log(`Ready=False ${Date.now() - stoppedAt} ms after the VCH stopped (target: within 30 s)`);
+  // A health check every 5 s with a 3 s ping: well within 30 s.
+  const tookMs = Date.now() - stoppedAt;
+  t.true(tookMs < 30_000, `Ready=False ${tookMs} ms after the VCH stopped`);
   t.is(notReady.reason, 'KubeletNotReady');
   t.regex(notReady.message ?? '', /VCH is unreachable/);
+  const down = await core().readNode({ name: vk.nodeName });
+  for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
+    t.like(conditionOf(down, type), { status: 'Unknown', reason: 'NodeStatusUnknown' }, type);
+  }
+  const described = await kubectl(['describe', 'node', vk.nodeName]);
+  t.notRegex(described.stdout, /^\s+(MemoryPressure|DiskPressure|PIDPressure)\s+False\b/m, described.stdout);
 
   await vch.start();
   const restartedAt = Date.now();
   await vk.waitReady();
-  t.log(`Ready=True ${Date.now() - restartedAt} ms after the VCH came back`);
+  const backMs = Date.now() - restartedAt;
+  t.true(backMs < 30_000, `Ready=True ${backMs} ms after the VCH came back`);
   t.true(vk.running);
+});
+
+test('the Lease is renewed about every 10 s', async (t) => {
+  t.timeout(2 * 60_000);
+  const vk = await VicKubelet.start();
+  t.teardown(() => vk.cleanup());
+  await vk.waitReady();
+  const coordination = kubeConfig().makeApiClient(k8s.CoordinationV1Api);
+  const renewals: number[] = [];
+  const deadline = Date.now() + 45_000;
+  while (Date.now() < deadline && renewals.length < 4) {
+    const lease = await coordination.readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+    const at = new Date(lease.spec?.renewTime ?? 0).getTime();
+    if (at !== renewals.at(-1)) renewals.push(at);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const gaps = renewals.slice(1).map((at, i) => at - renewals[i]!);
+  // The first renewal seen may be any time after the previous one; the gaps after it are whole periods.
+  t.true(gaps.length >= 3, `renewals seen: ${JSON.stringify(renewals)}`);
+  for (const gap of gaps.slice(1)) t.true(gap >= 9_000 && gap <= 12_000, `gaps ${JSON.stringify(gaps)} ms`);
 });
 
 test('SIGTERM stops vic-kubelet cleanly and leaves the Node in place', async (t) => {

@@ -110,33 +110,49 @@ test('restartPolicy OnFailure: success completes the pod, failure restarts it', 
 });
 
 test('restartPolicy Always restarts a crashing container into CrashLoopBackOff with the kubelet’s back-off', async (t) => {
+  t.timeout(3 * 60_000);
+  const created = Date.now();
   await createPod(
     node.ns,
     'crasher',
     on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }),
   );
+  // Every back-off the status names, in order, until the container has been restarted twice.
+  const delays: number[] = [];
   const looping = await podWhere(
     node.ns,
     'crasher',
-    'CrashLoopBackOff',
-    (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'CrashLoopBackOff',
-    90_000,
+    'restarted twice, in CrashLoopBackOff',
+    (p) => {
+      const status = containerStatus(p, 'main');
+      const named = /^back-off (\d+)s /.exec(status?.state?.waiting?.message ?? '');
+      if (named && Number(named[1]) !== delays.at(-1)) delays.push(Number(named[1]));
+      return (status?.restartCount ?? 0) >= 2 && status?.state?.waiting?.reason === 'CrashLoopBackOff';
+    },
+    120_000,
   );
+  const twiceAfter = Date.now() - created;
   const status = containerStatus(looping, 'main');
   t.regex(
     status?.state?.waiting?.message ?? '',
     /^back-off \d+s restarting failed container=main pod=crasher_/,
   );
   t.is(status?.lastState?.terminated?.exitCode, 2);
-  t.true((status?.restartCount ?? 0) >= 1);
   t.is(looping.status?.phase, 'Running');
+  // The kubelet's curve, 10 s then doubling: two restarts take at least 10 + 20 s. A tight loop
+  // restarts in well under a second and names no growing delay.
+  t.deepEqual(delays.slice(0, 2), [10, 20], `back-offs named: ${JSON.stringify(delays)}`);
+  t.true(twiceAfter >= 28_000, `restarted twice ${twiceAfter} ms after creation`);
   const backOff = await eventually('a BackOff event', async () =>
     (await podEvents(node.ns, 'crasher')).find((e) => e.reason === 'BackOff'),
   );
   t.regex(backOff.message ?? '', /^Back-off restarting failed container main in pod crasher_/);
-  const shown = await kubectl(['get', 'pod', 'crasher', '-n', node.ns, '--no-headers']);
-  t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
-  // The back-off, not a tight loop: only a few attempts within the first half minute.
+  // kubectl shows what the status says, while it says it.
+  const shown = await eventually('kubectl to show CrashLoopBackOff', async () => {
+    const got = await kubectl(['get', 'pod', 'crasher', '-n', node.ns, '--no-headers']);
+    return /^crasher\s+0\/1\s+CrashLoopBackOff\s+\d+/.test(got.stdout) ? got.stdout : undefined;
+  });
+  t.regex(shown, /^crasher\s+0\/1\s+CrashLoopBackOff\s+[2-9]/);
   const vms = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid,
   );
@@ -303,8 +319,10 @@ test('kubectl delete pod stops the pod VM within its grace period and removes it
   const result = await kubectl(['delete', 'pod', 'stubborn', '-n', node.ns, '--wait=true', '--timeout=60s']);
   const took = Date.now() - started;
   t.is(result.exitCode, 0, result.stderr);
-  t.log(`kubectl delete took ${took} ms with a 3 s grace period (target: within grace + 2 s)`);
-  t.true(took >= 3000, 'the grace period was honoured');
+  t.true(took >= 3000, `the grace period was honoured: ${took} ms`);
+  // A generous bound: the pod VM is stopped at the end of the grace period, not by a later sweep.
+  // The figure itself is `npm run bench`'s.
+  t.true(took < 3000 + 15_000, `kubectl delete took ${took} ms with a 3 s grace period`);
   const left = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
   );

@@ -42,13 +42,15 @@ export async function podWhere(
   predicate: (pod: k8s.V1Pod) => boolean,
   timeoutMs = 60_000,
 ): Promise<k8s.V1Pod> {
+  let last: k8s.V1Pod | undefined;
   return eventually(
     `${namespace}/${name}: ${what}`,
     async () => {
       const pod = await core().readNamespacedPod({ name, namespace });
+      last = pod;
       return predicate(pod) ? pod : undefined;
     },
-    { timeoutMs, intervalMs: 250 },
+    { timeoutMs, intervalMs: 250, lastSeen: () => last?.status },
   );
 }
 

@@ -116,13 +116,15 @@ export class VicKubelet {
   async waitReady(timeoutMs = 60_000): Promise<number> {
     const started = Date.now();
     const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    let conditions: k8s.V1NodeCondition[] | undefined;
     await eventually(
       `node ${this.nodeName} Ready`,
       async () => {
         const node = await core.readNode({ name: this.nodeName });
-        return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
+        conditions = node.status?.conditions;
+        return conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
       },
-      { timeoutMs, intervalMs: 100 },
+      { timeoutMs, intervalMs: 100, lastSeen: () => conditions ?? this.output().slice(-1500) },
     );
     return Date.now() - started;
   }

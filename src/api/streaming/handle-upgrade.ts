@@ -18,12 +18,12 @@ import {
   type ChannelProtocol,
 } from '../websocket/channel-codec.js';
 import { isWebSocketUpgrade, offeredSubprotocols, upgradeToWebSocket } from '../websocket/upgrade.js';
-import { serveWebSocketExec } from '../websocket/ws-exec.js';
-import { parsePortForwardPorts, serveWebSocketPortForward } from '../websocket/ws-port-forward.js';
+import { serveWebSocketExec } from './ws-exec.js';
+import { parsePortForwardPorts, serveWebSocketPortForward } from './ws-port-forward.js';
 import type { AttachSession, ExitResult } from './attach-session.js';
 import { parseExecOptions, type ExecOptions } from './exec-options.js';
 import type { PortForwardHandler } from './port-forward.js';
-import { rejectUpgrade } from './reject-upgrade.js';
+import { rejectUpgrade } from '../transport/reject-upgrade.js';
 import { serveSpdyExec, SPDY_EXEC_PROTOCOLS } from './spdy-exec.js';
 import { serveSpdyPortForward, SPDY_PORT_FORWARD_PROTOCOLS } from './spdy-port-forward.js';
 

@@ -9,7 +9,7 @@ import type { SpdySession } from '../spdy/session.js';
 import type { SpdyStream } from '../spdy/stream.js';
 import { DEFAULT_STREAM_CREATION_TIMEOUT_MS } from './spdy-exec.js';
 import { parsePort, runPortForward, type PortForwardHandler } from './port-forward.js';
-import { protocolError, rstStream } from './protocol-error.js';
+import { protocolError, rstStream } from '../transport/protocol-error.js';
 
 export const SPDY_PORT_FORWARD_PROTOCOLS = ['portforward.k8s.io'] as const;
 

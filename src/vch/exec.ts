@@ -1,31 +1,15 @@
-// Exec and attach over a hijacked Docker connection, behind the neutral "attach IO" shape the API
-// layer hands down: stdin (half-closed at its end), stdout, stderr, TTY, resize, and the exit code.
-import type { EventEmitter } from 'node:events';
+// Exec and attach over a hijacked Docker connection, behind the neutral AttachIO shape the API layer
+// hands down (src/shared/attach-io.ts): stdin, stdout, stderr, TTY, resize, and the exit code.
 import type { Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { AttachIO, ExitResult, TerminalSize } from '../shared/attach-io.js';
 import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { call, dial, type VchClient } from './client.js';
 import { Demuxer } from './demux.js';
 import { getPodVm } from './list.js';
-import type { PodVmMember, TerminalSize } from './types.js';
+import type { PodVmMember } from './types.js';
 
-export interface AttachIO {
-  stdin?: Readable;
-  /** Written to, never ended: the caller closes its streams once the promise settles. */
-  stdout?: Writable;
-  stderr?: Writable;
-  tty: boolean;
-  /** Terminal sizes as they change: an async iterable, or an emitter of 'resize' events. */
-  resize?: AsyncIterable<TerminalSize> | EventEmitter;
-  /** Ends the session from the caller's side (the client went away). */
-  signal?: AbortSignal;
-}
-
-export interface SessionResult {
-  /** The process's exit code; undefined for an attach whose container still runs. */
-  exitCode: number | undefined;
-}
+export type { AttachIO, ExitResult };
 
 export interface ExecTarget {
   uid: string;
@@ -45,7 +29,7 @@ export class Sessions {
     this.#log = logger.child({ component: 'vch.exec' });
   }
 
-  async exec(target: ExecTarget, command: string[], io: AttachIO): Promise<{ exitCode: number }> {
+  async exec(target: ExecTarget, command: string[], io: AttachIO): Promise<ExitResult> {
     if (command.length === 0) throw new VicError('Invalid', 'exec needs a command');
     // Listen before the first await: a size sent while the exec is being set up must not be lost.
     const sizes = new SizeFollower(io.resize, this.#log);
@@ -56,12 +40,7 @@ export class Sessions {
     }
   }
 
-  async #exec(
-    target: ExecTarget,
-    command: string[],
-    io: AttachIO,
-    sizes: SizeFollower,
-  ): Promise<{ exitCode: number }> {
+  async #exec(target: ExecTarget, command: string[], io: AttachIO, sizes: SizeFollower): Promise<ExitResult> {
     const member = await this.#running(target);
     const container = this.#client.docker.getContainer(member.id);
     const exec = await call(this.#client, `exec in container ${member.dockerName}`, () =>
@@ -101,8 +80,11 @@ export class Sessions {
     }
   }
 
-  /** Attaches to the container's own process, as `kubectl attach`. */
-  async attach(target: ExecTarget, io: AttachIO): Promise<SessionResult> {
+  /**
+   * Attaches to the container's own process, as `kubectl attach`. Resolves with how the process
+   * ended, or undefined when the session ended while it still runs.
+   */
+  async attach(target: ExecTarget, io: AttachIO): Promise<ExitResult | undefined> {
     const sizes = new SizeFollower(io.resize, this.#log);
     try {
       return await this.#attach(target, io, sizes);
@@ -111,7 +93,7 @@ export class Sessions {
     }
   }
 
-  async #attach(target: ExecTarget, io: AttachIO, sizes: SizeFollower): Promise<SessionResult> {
+  async #attach(target: ExecTarget, io: AttachIO, sizes: SizeFollower): Promise<ExitResult | undefined> {
     const member = await this.#running(target);
     const container = this.#client.docker.getContainer(member.id);
     const info = await call(this.#client, `inspect container ${member.dockerName}`, () =>
@@ -153,7 +135,7 @@ export class Sessions {
     const after = await call(this.#client, `inspect container ${member.dockerName}`, () =>
       container.inspect(),
     );
-    return { exitCode: after.State.Running ? undefined : after.State.ExitCode };
+    return after.State.Running ? undefined : { exitCode: after.State.ExitCode };
   }
 
   async #running(target: ExecTarget): Promise<PodVmMember> {
@@ -180,15 +162,15 @@ export class Sessions {
       const finish = (err?: Error): void => {
         if (settled) return;
         settled = true;
-        io.signal?.removeEventListener('abort', onAbort);
+        io.signal.removeEventListener('abort', onAbort);
         if (io.stdin) io.stdin.unpipe(socket);
         socket.destroy();
         if (err) reject(err);
         else resolve();
       };
       const onAbort = (): void => finish(new VicError('Canceled', 'the session was closed by the client'));
-      if (io.signal?.aborted) return onAbort();
-      io.signal?.addEventListener('abort', onAbort, { once: true });
+      if (io.signal.aborted) return onAbort();
+      io.signal.addEventListener('abort', onAbort, { once: true });
 
       if (rawOutput) {
         if (io.stdout) socket.pipe(io.stdout, { end: false });
@@ -255,23 +237,16 @@ class SizeFollower {
   #pending: TerminalSize | undefined;
   #chain = Promise.resolve();
   #stopped = false;
-  #unsubscribe: () => void = () => undefined;
 
   constructor(source: AttachIO['resize'], log: Logger) {
     this.#log = log;
     if (!source) return;
-    const onSize = (size: TerminalSize): void => this.#offer(size);
-    if (Symbol.asyncIterator in source) {
-      void (async () => {
-        for await (const size of source) {
-          if (this.#stopped) break;
-          onSize(size);
-        }
-      })().catch((err: unknown) => this.#log.debug({ err: String(err) }, 'resize source failed'));
-    } else {
-      source.on('resize', onSize);
-      this.#unsubscribe = () => source.off('resize', onSize);
-    }
+    void (async () => {
+      for await (const size of source) {
+        if (this.#stopped) break;
+        this.#offer(size);
+      }
+    })().catch((err: unknown) => this.#log.debug({ err: String(err) }, 'resize source failed'));
   }
 
   /** From now on sizes are applied; a size that came before is applied at once. */
@@ -284,7 +259,6 @@ class SizeFollower {
 
   stop(): void {
     this.#stopped = true;
-    this.#unsubscribe();
   }
 
   #offer(size: TerminalSize): void {

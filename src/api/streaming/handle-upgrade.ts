@@ -20,7 +20,7 @@ import {
 import { isWebSocketUpgrade, offeredSubprotocols, upgradeToWebSocket } from '../websocket/upgrade.js';
 import { serveWebSocketExec } from './ws-exec.js';
 import { parsePortForwardPorts, serveWebSocketPortForward } from './ws-port-forward.js';
-import type { AttachSession, ExitResult } from './attach-session.js';
+import type { AttachSession, SessionOutcome } from './attach-session.js';
 import { parseExecOptions, type ExecOptions } from './exec-options.js';
 import type { PortForwardHandler } from './port-forward.js';
 import { rejectUpgrade } from '../transport/reject-upgrade.js';
@@ -39,7 +39,7 @@ interface CommonSettings {
 export interface AttachUpgrade extends CommonSettings {
   readonly kind: 'exec' | 'attach';
   /** Runs the command (or attaches); the result is reported to the client, a rejection as an error. */
-  onAttach(session: AttachSession, options: ExecOptions): Promise<ExitResult>;
+  onAttach(session: AttachSession, options: ExecOptions): Promise<SessionOutcome>;
 }
 
 export interface PortForwardUpgrade extends CommonSettings {
@@ -205,7 +205,7 @@ async function runAttach(
   options: ExecOptions,
   logger: Logger,
 ): Promise<void> {
-  let result: ExitResult;
+  let result: SessionOutcome;
   try {
     result = await handler.onAttach(session, options);
   } catch (error) {

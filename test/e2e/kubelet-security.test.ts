@@ -221,8 +221,9 @@ test('exec arguments and a registry user name reach no log, event or status', as
     await broken.closed;
   }
 
-  // A pull secret with the registry's real user name and a wrong password: the pull is refused.
-  const { host, user } = testEnv.registry;
+  // A pull secret with a user name found nowhere else, and a password the registry refuses.
+  const { host } = testEnv.registry;
+  const user = `registry-user-${randomBytes(4).toString('hex')}`;
   const auth = Buffer.from(`${user}:wrong-${randomBytes(4).toString('hex')}`).toString('base64');
   await kubeConfig()
     .makeApiClient(k8s.CoreV1Api)

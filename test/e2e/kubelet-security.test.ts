@@ -12,7 +12,15 @@ import {
   webSocketUpgradeHeaders,
   type KubeletAuth,
 } from '../support/kubelet-client.js';
-import { containerStatus, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
+import {
+  containerStatus,
+  createPod,
+  createPullSecret,
+  podEvents,
+  podOn,
+  podWhere,
+  shell,
+} from '../support/pods.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 import { startKubectl } from '../support/pty.js';
 
@@ -224,17 +232,11 @@ test('exec arguments and a registry user name reach no log, event or status', as
   // A pull secret with a user name found nowhere else, and a password the registry refuses.
   const { host } = testEnv.registry;
   const user = `registry-user-${randomBytes(4).toString('hex')}`;
-  const auth = Buffer.from(`${user}:wrong-${randomBytes(4).toString('hex')}`).toString('base64');
-  await kubeConfig()
-    .makeApiClient(k8s.CoreV1Api)
-    .createNamespacedSecret({
-      namespace: node.ns,
-      body: {
-        metadata: { name: 'wrongcred' },
-        type: 'kubernetes.io/dockerconfigjson',
-        stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
-      },
-    });
+  await createPullSecret(node.ns, 'wrongcred', {
+    host,
+    user,
+    password: `wrong-${randomBytes(4).toString('hex')}`,
+  });
   await createPod(
     node.ns,
     'refused',

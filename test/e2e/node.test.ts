@@ -16,9 +16,10 @@ const minorOf = (version: string) => Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?
 test.serial('the node registers Ready with capacity, labels, taint and nodeInfo from the VCH', async (t) => {
   const vk = await VicKubelet.start({ args: ['--node-labels', 'team=vic,tier=edge'] });
   t.teardown(() => vk.cleanup());
-  // A generous bound that a stuck registration fails; the figure itself is `npm run bench`'s.
-  const ms = await vk.waitReady(30_000);
-  t.true(ms < 30_000, `Ready ${ms} ms after start`);
+  // A generous bound (the machine may be busy) that a stuck registration fails; the figure itself is
+  // `npm run bench`'s.
+  const ms = await vk.waitReady(45_000);
+  t.true(ms < 45_000, `Ready ${ms} ms after start`);
 
   const node = await core().readNode({ name: vk.nodeName });
   const info = (await docker().info()) as {

@@ -3,7 +3,16 @@
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { eventually, kubeConfig, kubectl, testEnv } from '../support/env.js';
-import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
+import {
+  containerStatus,
+  core,
+  createPod,
+  createPullSecret,
+  podEvents,
+  podOn,
+  podWhere,
+  shell,
+} from '../support/pods.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 import { podVmContainers } from '../support/vic-kubelet.js';
 
@@ -246,16 +255,8 @@ test('a missing image ends in ImagePullBackOff with events; a malformed one in I
 });
 
 test('an image from the private registry is pulled with an imagePullSecret', async (t) => {
-  const { host, user, password } = testEnv.registry;
-  const auth = Buffer.from(`${user}:${password}`).toString('base64');
-  await core().createNamespacedSecret({
-    namespace: node.ns,
-    body: {
-      metadata: { name: 'regcred' },
-      type: 'kubernetes.io/dockerconfigjson',
-      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
-    },
-  });
+  const { host } = testEnv.registry;
+  await createPullSecret(node.ns, 'regcred', testEnv.registry);
   await createPod(
     node.ns,
     'private',
@@ -320,9 +321,9 @@ test('kubectl delete pod stops the pod VM within its grace period and removes it
   const took = Date.now() - started;
   t.is(result.exitCode, 0, result.stderr);
   t.true(took >= 3000, `the grace period was honoured: ${took} ms`);
-  // A generous bound: the pod VM is stopped at the end of the grace period, not by a later sweep.
-  // The figure itself is `npm run bench`'s.
-  t.true(took < 3000 + 15_000, `kubectl delete took ${took} ms with a 3 s grace period`);
+  // A generous bound (the machine may be busy): the deletion is acted on when it comes, not at the
+  // next resync (5 min). The figure itself is `npm run bench`'s.
+  t.true(took < 3000 + 30_000, `kubectl delete took ${took} ms with a 3 s grace period`);
   const left = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
   );

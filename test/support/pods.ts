@@ -35,6 +35,23 @@ export async function createPod(namespace: string, name: string, spec: k8s.V1Pod
   return core().createNamespacedPod({ namespace, body: { metadata: { name }, spec } });
 }
 
+/** A kubernetes.io/dockerconfigjson Secret holding one registry's user name and password. */
+export async function createPullSecret(
+  namespace: string,
+  name: string,
+  registry: { host: string; user: string; password: string },
+): Promise<k8s.V1Secret> {
+  const auth = Buffer.from(`${registry.user}:${registry.password}`).toString('base64');
+  return core().createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name },
+      type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [registry.host]: { auth } } }) },
+    },
+  });
+}
+
 export async function podWhere(
   namespace: string,
   name: string,

@@ -13,19 +13,10 @@ import {
 import { FakeClock } from '../../shared/fake-clock.js';
 import { silentLogger } from '../../shared/logger.js';
 import { NodeController } from './node-controller.js';
+import { testNodeConfig } from './testing.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
 
-const config: NodeConfig = {
-  nodeName: 'vic-1',
-  labels: {},
-  taint: null,
-  internalIP: '192.0.2.10',
-  kubeletPort: 10250,
-  kubeletVersion: 'v1.37.2',
-  capacityOverrides: {},
-  reserved: {},
-  defaultMaxPods: 110,
-};
+const config: NodeConfig = { ...testNodeConfig, labels: {}, taint: null };
 
 const facts: HostFacts = {
   cpus: 2,
@@ -97,16 +88,25 @@ function harness(options: { apiServer?: string } = {}) {
     renewals,
     statuses,
     setHealth: (h: VchHealth) => (health = h),
-    run: () => controller.run(abort.signal),
-    stop: () => abort.abort(),
+    /** Runs the controller until it is ready and idle; resolves to its stop. */
+    async start(): Promise<() => Promise<void>> {
+      const running = controller.run(abort.signal);
+      await controller.ready();
+      await settle();
+      return async () => {
+        abort.abort();
+        await running;
+      };
+    },
   };
 }
 
+const condition = (status: V1NodeStatus | undefined, type: string) =>
+  status?.conditions?.find((c) => c.type === type);
+
 test('the Lease is renewed every 10 s of clock time, and not in between', async (t) => {
   const h = harness();
-  const running = h.run();
-  await h.controller.ready();
-  await settle();
+  const stop = await h.start();
   t.is(h.renewals.length, 1);
   h.clock.advance(9_999);
   await settle();
@@ -119,24 +119,15 @@ test('the Lease is renewed every 10 s of clock time, and not in between', async 
     h.renewals.map((at) => at - h.renewals[0]!),
     [0, 10_000, 20_000, 30_000],
   );
-  h.stop();
-  await running;
+  await stop();
 });
 
 test('with the VCH unreachable Ready turns False and every pressure condition Unknown', async (t) => {
   const h = harness();
-  const running = h.run();
-  await h.controller.ready();
-  await settle();
+  const stop = await h.start();
   const first = h.statuses.at(-1);
-  t.like(
-    first?.conditions?.find((c) => c.type === 'DiskPressure'),
-    { status: 'False' },
-  );
-  t.like(
-    first?.conditions?.find((c) => c.type === 'MemoryPressure'),
-    { status: 'Unknown' },
-  );
+  t.like(condition(first, 'DiskPressure'), { status: 'False' });
+  t.like(condition(first, 'MemoryPressure'), { status: 'Unknown' });
 
   h.setHealth({ reachable: false, reason: 'connect ECONNREFUSED' });
   h.clock.advance(5_000);
@@ -144,29 +135,20 @@ test('with the VCH unreachable Ready turns False and every pressure condition Un
   const down = h.statuses.at(-1);
   t.not(down, first);
   for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
-    t.like(
-      down?.conditions?.find((c) => c.type === type),
-      {
-        status: 'Unknown',
-        reason: 'NodeStatusUnknown',
-        message: 'VCH is unreachable: connect ECONNREFUSED',
-      },
-    );
+    t.like(condition(down, type), {
+      status: 'Unknown',
+      reason: 'NodeStatusUnknown',
+      message: 'VCH is unreachable: connect ECONNREFUSED',
+    });
   }
-  t.like(
-    down?.conditions?.find((c) => c.type === 'Ready'),
-    { status: 'False', reason: 'KubeletNotReady' },
-  );
-  t.deepEqual(down?.conditions?.find((c) => c.type === 'Ready')?.lastTransitionTime, new Date(h.clock.now()));
-  h.stop();
-  await running;
+  t.like(condition(down, 'Ready'), { status: 'False', reason: 'KubeletNotReady' });
+  t.deepEqual(condition(down, 'Ready')?.lastTransitionTime, new Date(h.clock.now()));
+  await stop();
 });
 
 test('a status is posted at least once a minute even when nothing changes', async (t) => {
   const h = harness();
-  const running = h.run();
-  await h.controller.ready();
-  await settle();
+  const stop = await h.start();
   const before = h.statuses.length;
   for (let i = 0; i < 11; i++) {
     h.clock.advance(5_000);
@@ -176,16 +158,13 @@ test('a status is posted at least once a minute even when nothing changes', asyn
   h.clock.advance(5_000);
   await settle();
   t.is(h.statuses.length, before + 1);
-  h.stop();
-  await running;
+  await stop();
 });
 
 test('the reported kubeletVersion never claims a newer minor than the API server', async (t) => {
   const h = harness({ apiServer: 'v1.33.4' });
-  const running = h.run();
-  await h.controller.ready();
+  const stop = await h.start();
   t.is(h.statuses[0]?.nodeInfo?.kubeletVersion, 'v1.33.0-vic.0.1.0');
   t.is(h.statuses[0]?.capacity?.['ephemeral-storage'], '100Gi');
-  h.stop();
-  await running;
+  await stop();
 });

@@ -1,19 +1,10 @@
 import test from 'ava';
 import { stampConditions, desiredConditions, conditionsChanged } from './conditions.js';
 import { declaredFeatures, nodeAllocatable, nodeCapacity, nodeLabels, nodeStatus } from './node-object.js';
+import { testNodeConfig } from './testing.js';
 import type { HostFacts, NodeConfig } from './types.js';
 
-const config: NodeConfig = {
-  nodeName: 'vic-1',
-  labels: { zone: 'a' },
-  taint: { key: 'virtual-kubelet.io/provider', value: 'vic', effect: 'NoSchedule' },
-  internalIP: '192.0.2.10',
-  kubeletPort: 10250,
-  kubeletVersion: 'v1.37.2',
-  capacityOverrides: {},
-  reserved: {},
-  defaultMaxPods: 110,
-};
+const config: NodeConfig = testNodeConfig;
 const facts = { cpus: 4, memoryBytes: 8 * 2 ** 30, osType: 'linux', architecture: 'x86_64' } as HostFacts;
 
 test('labels a user expects of a virtual node, plus configured ones', (t) => {

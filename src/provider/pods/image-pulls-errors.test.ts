@@ -92,3 +92,24 @@ test('the pull reports the pull secret problems in a FailedToRetrieveImagePullSe
   const warning = events.find((e) => e.reason === 'FailedToRetrieveImagePullSecret');
   t.regex(warning?.message ?? '', /fix image pull secret "bad"/);
 });
+
+test('an inspect the VCH answers with a bad name is left to the pull, which names the reason', async (t) => {
+  let pulls = 0;
+  const images = {
+    inspect: async () => {
+      throw new VicError('Invalid', 'inspect image UPPER/Case: invalid reference format');
+    },
+    ensure: async () => {
+      pulls += 1;
+      throw new VicError('InvalidImageName', 'pull image "UPPER/Case": invalid reference format');
+    },
+  } as unknown as VchImages;
+  const { r } = recorder();
+  const outcome = await new ImagePulls({ images, recorder: r, clock: new FakeClock() }).ensure(
+    pod,
+    { ...container, image: 'UPPER/Case' },
+    [],
+  );
+  t.is(pulls, 1);
+  t.like(outcome, { ok: false, waiting: { reason: 'InvalidImageName' } });
+});

@@ -3,7 +3,7 @@
 // ErrImageNeverPull without retry. The back-off is the one piece of pod state kept in memory: after a
 // restart of vic-kubelet a failing pull is simply tried again, as a kubelet restart would.
 import type { V1Pod } from '@kubernetes/client-node';
-import { findVicError, messageOf } from '../../shared/errors.js';
+import { findVicError, hasCode, messageOf } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { VchImages } from '../../vch/index.js';
 import type { PullPolicy, RegistryCredential } from '../../vch/types.js';
@@ -67,10 +67,14 @@ export class ImagePulls {
     try {
       present = await this.#images.inspect(image);
     } catch (err) {
-      // Not "absent": the VCH did not answer. The kubelet's ImageInspectError, retried soon.
-      const message = `Failed to inspect image "${image}": ${messageOf(err)}; the pull waits until the VCH answers`;
-      this.#recorder.record(pod, 'Warning', 'InspectFailed', message, fieldPath);
-      return { ok: false, waiting: { reason: 'ImageInspectError', message }, retryAfterMs: inspectRetryMs };
+      // The VCH did not answer: that is not "absent". The kubelet's ImageInspectError, retried soon.
+      // Any other answer (a malformed name) is the pull's to classify, with the reason it gives.
+      if (!hasCode(err, 'VchUnavailable', 'Timeout')) present = undefined;
+      else {
+        const message = `Failed to inspect image "${image}": ${messageOf(err)}; the pull waits until the VCH answers`;
+        this.#recorder.record(pod, 'Warning', 'InspectFailed', message, fieldPath);
+        return { ok: false, waiting: { reason: 'ImageInspectError', message }, retryAfterMs: inspectRetryMs };
+      }
     }
     if (present && container.policy !== 'Always') {
       this.#failures.delete(key);

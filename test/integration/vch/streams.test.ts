@@ -92,13 +92,7 @@ test('a TTY exec sees the size it was resized to', async (t) => {
     yield { width: 123, height: 45 };
     await new Promise(() => undefined);
   }
-  const running = vch.streams.exec(target, ['sh'], {
-    stdin,
-    stdout: out.stream,
-    tty: true,
-    resize: sizes(),
-    signal: stays,
-  });
+  const running = ttyShell(stdin, out, sizes());
   // stty asks the terminal: the answer is the size Docker was told (asked again until the resize,
   // applied alongside the shell's start, has landed).
   await askSizeUntil(stdin, out, /45 123/);
@@ -107,6 +101,21 @@ test('a TTY exec sees the size it was resized to', async (t) => {
   t.is(result.exitCode, 7);
   t.regex(out.text(), /45 123/);
 });
+
+/** A shell on a TTY that follows `sizes`. */
+function ttyShell(
+  stdin: PassThrough,
+  out: { stream: PassThrough },
+  sizes: AsyncIterable<{ width: number; height: number }>,
+) {
+  return vch.streams.exec(target, ['sh'], {
+    stdin,
+    stdout: out.stream,
+    tty: true,
+    resize: sizes,
+    signal: stays,
+  });
+}
 
 async function askSizeUntil(stdin: PassThrough, out: { text: () => string }, answer: RegExp): Promise<void> {
   await until(() => out.text().includes('# '));
@@ -125,13 +134,7 @@ test('sizes sent as they change are applied, and a TTY reads the end of stdin as
     yield { width: 80, height: 24 };
     yield await new Promise<{ width: number; height: number }>((resolve) => (next = resolve));
   }
-  const running = vch.streams.exec(target, ['sh'], {
-    stdin,
-    stdout: out.stream,
-    tty: true,
-    resize: sizes(),
-    signal: stays,
-  });
+  const running = ttyShell(stdin, out, sizes());
   await until(() => out.text().includes('# '));
   next?.({ width: 100, height: 30 });
   await askSizeUntil(stdin, out, /30 100/);

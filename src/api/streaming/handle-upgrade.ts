@@ -76,8 +76,9 @@ export async function handleStreamingUpgrade(
     'streaming upgrade',
   );
   try {
-    if (transport === 'websocket') await serveWebSocket(req, socket, head, handler, logger);
-    else if (transport === 'spdy') await serveSpdy(req, socket, head, handler, logger);
+    const upgrade: Upgrade = { req, socket, head, handler, logger };
+    if (transport === 'websocket') await serveWebSocket(upgrade);
+    else if (transport === 'spdy') await serveSpdy(upgrade);
     else rejectUpgrade(socket, 400, 'unable to upgrade: want Upgrade: SPDY/3.1 or websocket');
   } catch (error) {
     // The path only: the query of an exec carries the command and its arguments.
@@ -102,13 +103,17 @@ function execOptionsOrReject(
   }
 }
 
-async function serveSpdy(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  handler: StreamingUpgrade,
-  logger: Logger,
-): Promise<void> {
+/** One upgrade request on its way to a transport. */
+interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  handler: StreamingUpgrade;
+  logger: Logger;
+}
+
+async function serveSpdy(upgrade: Upgrade): Promise<void> {
+  const { req, socket, head, handler, logger } = upgrade;
   const sessionOptions: SpdySessionOptions = { clock: handler.clock, logger, ...handler.spdy };
   if (handler.kind === 'portforward') {
     const upgraded = upgradeToSpdy(req, socket, head, {
@@ -146,13 +151,8 @@ function servePortForwardSession(
   return new Promise((resolve) => session.once('close', resolve));
 }
 
-async function serveWebSocket(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  handler: StreamingUpgrade,
-  logger: Logger,
-): Promise<void> {
+async function serveWebSocket(upgrade: Upgrade): Promise<void> {
+  const { req, socket, head, handler, logger } = upgrade;
   const offered = offeredSubprotocols(req);
   const refuse = (supported: readonly ChannelProtocol[]): void =>
     rejectUpgrade(
@@ -186,7 +186,7 @@ async function serveWebSocket(
     }
     const ws = await upgradeToWebSocket(req, socket, head, protocol.name);
     if (ws === undefined) return;
-    await serveWebSocketPortForward(ws, protocol, ports, handler.onPortForward, logger);
+    await serveWebSocketPortForward(ws, { protocol, ports, handler: handler.onPortForward, logger });
     return;
   }
 

@@ -26,13 +26,19 @@ export function parsePortForwardPorts(url: string | URL): number[] {
   return ports;
 }
 
+export interface WebSocketPortForwardOptions {
+  protocol: ChannelProtocol;
+  ports: readonly number[];
+  handler: PortForwardHandler;
+  logger?: Logger;
+}
+
 export async function serveWebSocketPortForward(
   ws: WebSocket,
-  protocol: ChannelProtocol,
-  ports: readonly number[],
-  handler: PortForwardHandler,
-  logger: Logger = silentLogger,
+  options: WebSocketPortForwardOptions,
 ): Promise<void> {
+  const { protocol, ports, handler } = options;
+  const logger = options.logger ?? silentLogger;
   const connection = new ChannelConnection(ws, protocol, logger);
   const controller = new AbortController();
   void connection.closed.then(() =>

@@ -113,3 +113,27 @@ test('an inspect the VCH answers with a bad name is left to the pull, which name
   t.is(pulls, 1);
   t.like(outcome, { ok: false, waiting: { reason: 'InvalidImageName' } });
 });
+
+test('after a failed pull the next try waits on the clock: ImagePullBackOff until then, a pull after', async (t) => {
+  let pulls = 0;
+  const images = {
+    inspect: async () => undefined,
+    ensure: async () => {
+      pulls += 1;
+      throw new VicError('RegistryUnavailable', 'registry r.example is unreachable from the VCH');
+    },
+  } as unknown as VchImages;
+  const clock = new FakeClock();
+  const { r } = recorder();
+  const pulls$ = new ImagePulls({ images, recorder: r, clock });
+  const first = await pulls$.ensure(pod, container, []);
+  t.like(first, { ok: false, waiting: { reason: 'ErrImagePull' } });
+  const wait = first.ok ? 0 : (first.retryAfterMs ?? 0);
+  t.true(wait > 0);
+  clock.advance(wait - 1);
+  t.like(await pulls$.ensure(pod, container, []), { ok: false, waiting: { reason: 'ImagePullBackOff' } });
+  t.is(pulls, 1, 'no pull while the back-off holds');
+  clock.advance(1);
+  await pulls$.ensure(pod, container, []);
+  t.is(pulls, 2);
+});

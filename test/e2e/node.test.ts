@@ -150,13 +150,17 @@ test.serial(
       if (at !== renewals.at(-1)) renewals.push(at);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    // Every gap between renewals seen is one period: 10 s, plus the time a renewal takes.
+    // Every gap between renewals seen is one period: 10 s, plus the time a renewal takes (longer on a
+    // busy machine, never near the Lease's 40 s); the typical gap is the period itself.
     const gaps = renewals.slice(1).map((at, i) => at - renewals[i]!);
-    t.true(gaps.length >= 15, `renewals seen: ${gaps.length + 1}`);
+    const shown = `gaps between renewals (ms): ${JSON.stringify(gaps)}`;
+    t.true(gaps.length >= 12, shown);
     t.true(
-      gaps.every((gap) => gap >= 9_000 && gap <= 13_000),
-      `gaps between renewals (ms): ${JSON.stringify(gaps)}`,
+      gaps.every((gap) => gap >= 9_000 && gap <= 20_000),
+      shown,
     );
+    const median = [...gaps].sort((a, b) => a - b)[Math.floor(gaps.length / 2)] ?? 0;
+    t.true(median >= 9_500 && median <= 11_000, shown);
     const node = await core().readNode({ name: vk.nodeName });
     t.is(readyOf(node)?.status, 'True', vk.output().slice(-2000));
     t.false(

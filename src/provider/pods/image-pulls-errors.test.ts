@@ -20,23 +20,32 @@ function recorder() {
   return { r, events };
 }
 
-test('a VCH that does not answer an inspect gives ImageInspectError and an event, never a pull', async (t) => {
-  let pulls = 0;
+/** A VCH image store whose inspect and pull answer as given; counts the pulls. */
+function imageStore(answers: { inspect: () => Promise<unknown>; pull: () => Promise<unknown> }) {
+  const store = { pulls: 0 };
   const images = {
-    inspect: async () => {
-      throw new VicError('VchUnavailable', 'inspect image busybox:1.36: connect ECONNREFUSED');
-    },
+    inspect: answers.inspect,
     ensure: async () => {
-      pulls += 1;
-      return { id: 'sha256:x' };
+      store.pulls += 1;
+      return answers.pull();
     },
   } as unknown as VchImages;
+  return Object.assign(store, { images });
+}
+
+test('a VCH that does not answer an inspect gives ImageInspectError and an event, never a pull', async (t) => {
+  const store = imageStore({
+    inspect: () =>
+      Promise.reject(new VicError('VchUnavailable', 'inspect image busybox:1.36: connect ECONNREFUSED')),
+    pull: async () => ({ id: 'sha256:x' }),
+  });
+  const images = store.images;
   const { r, events } = recorder();
   const pulls$ = new ImagePulls({ images, recorder: r, clock: new FakeClock() });
   const outcome = await pulls$.ensure(pod, container, []);
   t.like(outcome, { ok: false, waiting: { reason: 'ImageInspectError' } });
   t.true(!outcome.ok && (outcome.retryAfterMs ?? 0) > 0);
-  t.is(pulls, 0);
+  t.is(store.pulls, 0);
   t.like(events[0], { type: 'Warning', reason: 'InspectFailed' });
   t.regex(events[0]?.message ?? '', /ECONNREFUSED; the pull waits until the VCH answers/);
 });
@@ -94,35 +103,30 @@ test('the pull reports the pull secret problems in a FailedToRetrieveImagePullSe
 });
 
 test('an inspect the VCH answers with a bad name is left to the pull, which names the reason', async (t) => {
-  let pulls = 0;
-  const images = {
-    inspect: async () => {
-      throw new VicError('Invalid', 'inspect image UPPER/Case: invalid reference format');
-    },
-    ensure: async () => {
-      pulls += 1;
-      throw new VicError('InvalidImageName', 'pull image "UPPER/Case": invalid reference format');
-    },
-  } as unknown as VchImages;
+  const store = imageStore({
+    inspect: () =>
+      Promise.reject(new VicError('Invalid', 'inspect image UPPER/Case: invalid reference format')),
+    pull: () =>
+      Promise.reject(new VicError('InvalidImageName', 'pull image "UPPER/Case": invalid reference format')),
+  });
+  const images = store.images;
   const { r } = recorder();
   const outcome = await new ImagePulls({ images, recorder: r, clock: new FakeClock() }).ensure(
     pod,
     { ...container, image: 'UPPER/Case' },
     [],
   );
-  t.is(pulls, 1);
+  t.is(store.pulls, 1);
   t.like(outcome, { ok: false, waiting: { reason: 'InvalidImageName' } });
 });
 
 test('after a failed pull the next try waits on the clock: ImagePullBackOff until then, a pull after', async (t) => {
-  let pulls = 0;
-  const images = {
+  const store = imageStore({
     inspect: async () => undefined,
-    ensure: async () => {
-      pulls += 1;
-      throw new VicError('RegistryUnavailable', 'registry r.example is unreachable from the VCH');
-    },
-  } as unknown as VchImages;
+    pull: () =>
+      Promise.reject(new VicError('RegistryUnavailable', 'registry r.example is unreachable from the VCH')),
+  });
+  const images = store.images;
   const clock = new FakeClock();
   const { r } = recorder();
   const pulls$ = new ImagePulls({ images, recorder: r, clock });
@@ -132,8 +136,8 @@ test('after a failed pull the next try waits on the clock: ImagePullBackOff unti
   t.true(wait > 0);
   clock.advance(wait - 1);
   t.like(await pulls$.ensure(pod, container, []), { ok: false, waiting: { reason: 'ImagePullBackOff' } });
-  t.is(pulls, 1, 'no pull while the back-off holds');
+  t.is(store.pulls, 1, 'no pull while the back-off holds');
   clock.advance(1);
   await pulls$.ensure(pod, container, []);
-  t.is(pulls, 2);
+  t.is(store.pulls, 2);
 });

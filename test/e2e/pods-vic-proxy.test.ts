@@ -153,10 +153,7 @@ test.serial(
     const result = await vch.streams.exec(
       { uid: spec.pod.uid, containerName: 'main' },
       ['sh', '-c', 'echo via-exec; exit 5'],
-      {
-        stdout: out,
-        tty: false,
-      },
+      { stdout: out, tty: false, signal: new AbortController().signal },
     );
     t.is(result.exitCode, 5);
     t.is(Buffer.concat(chunks).toString('utf8'), 'via-exec\n');

@@ -2,6 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const apiNeverCallsDocker = {
+  group: ['dockerode', '**/vch/**', '../vch/*'],
+  message: 'src/api never calls Docker: go through src/provider.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/env/controlplane/**', '.cache/**'] },
   js.configs.recommended,
@@ -25,12 +30,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [
-            {
-              group: ['dockerode', '**/vch/**', '../vch/*'],
-              message: 'src/api never calls Docker: go through src/provider.',
-            },
-          ],
+          patterns: [apiNeverCallsDocker],
         },
       ],
     },
@@ -44,10 +44,7 @@ export default tseslint.config(
         'error',
         {
           patterns: [
-            {
-              group: ['dockerode', '**/vch/**', '../vch/*'],
-              message: 'src/api never calls Docker: go through src/provider.',
-            },
+            apiNeverCallsDocker,
             {
               group: ['**/streaming/**', '../streaming/*'],
               message: 'a wire protocol knows nothing of the streaming glue above it.',

@@ -338,8 +338,10 @@ export class VicProxy {
     for (let i = 0; i < req.rawHeaders.length; i += 2)
       lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
     upstream.on('connect', () => {
-      upstream.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length) upstream.write(head);
+      // One write, as the client sent it: dockerd hijacks the connection after reading the request
+      // head, and a body (docker-modem sends the attach options as JSON too) that arrives in a later
+      // segment would be read as the process's stdin.
+      upstream.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), head]));
       upstream.pipe(client);
       client.pipe(upstream);
     });

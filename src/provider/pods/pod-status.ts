@@ -233,6 +233,15 @@ export function buildPodStatus(inputs: StatusInputs): V1PodStatus {
     containerStatuses: appStatuses,
   };
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  // As a 1.34+ kubelet: the pod generation this status was made from, on the status and on each
+  // condition the kubelet owns (PodScheduled is the scheduler's).
+  const generation = pod.metadata?.generation;
+  if (generation !== undefined) {
+    status.observedGeneration = generation;
+    status.conditions = conditions.map((c) =>
+      c === scheduled ? c : { ...c, observedGeneration: generation },
+    );
+  }
   if (vm?.podIP) {
     status.podIP = vm.podIP;
     status.podIPs = [{ ip: vm.podIP }];

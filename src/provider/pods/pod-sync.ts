@@ -3,7 +3,7 @@
 // decision is re-derived from the VCH, and every VCH call is idempotent.
 import type { CoreV1Api, V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
-import { isConflict, isNotFound, messageOf } from '../../shared/errors.js';
+import { isConflict, isNotFound, messageOf, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVm, PodVmStatus } from '../../vch/types.js';
@@ -18,6 +18,7 @@ import { buildPodStatus, type Waiting } from './pod-status.js';
 import { statusChanged } from './status-diff.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { pullCredentials } from './pull-secrets.js';
+import { runAsNonRootViolation } from './security-context.js';
 import { planPod, type ContainerPlan } from './sync-plan.js';
 
 export interface PodSyncOptions {
@@ -29,6 +30,8 @@ export interface PodSyncOptions {
   allocatable: () => NodeAllocatable;
   /** What the VCH's pod layout can give a pod (src/vch knows; admission refuses the rest). */
   layoutLimits?: () => LayoutLimits | undefined;
+  /** The operator's `--allowed-unsafe-sysctls`. */
+  allowedUnsafeSysctls?: readonly string[];
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
@@ -109,7 +112,9 @@ export class PodSync {
       const others = active().filter(
         (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
       );
-      const decision = admit(pod, others, this.#o.allocatable(), this.#o.layoutLimits?.());
+      const decision = admit(pod, others, this.#o.allocatable(), this.#o.layoutLimits?.(), {
+        ...(this.#o.allowedUnsafeSysctls ? { allowedUnsafeSysctls: this.#o.allowedUnsafeSysctls } : {}),
+      });
       if (!decision.admitted) {
         await this.#reject(pod, decision.reason, decision.message);
         return {};
@@ -199,6 +204,8 @@ export class PodSync {
         sources,
         ...(status?.podIP ? { podIP: status.podIP } : {}),
       });
+      const nonRoot = runAsNonRootViolation(pod, container, (await o.images.inspect(image))?.user ?? '');
+      if (nonRoot) throw new VicError('Invalid', nonRoot);
     } catch (err) {
       const message = messageOf(err);
       waiting.set(step.name, { reason: 'CreateContainerConfigError', message });

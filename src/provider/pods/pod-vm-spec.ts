@@ -11,6 +11,8 @@ import type {
   Resources,
 } from '../../vch/types.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { podHostnames } from './hosts.js';
+import { containerSecurity, podSysctls } from './security-context.js';
 
 function quantities(list: Record<string, string> | undefined): Resources['limits'] {
   if (!list) return undefined;
@@ -45,13 +47,15 @@ export function containerSpec(c: V1Container, env: EnvVar[]): ContainerSpec {
 
 export interface PodVmSpecInputs {
   pod: V1Pod;
+  /** The cluster's DNS domain, for a pod's FQDN (default cluster.local). */
+  clusterDomain?: string;
   nodeName: string;
   /** Environment per container name. */
   env: ReadonlyMap<string, EnvVar[]>;
   credentials: RegistryCredential[];
 }
 
-export function podVmSpec({ pod, nodeName, env, credentials }: PodVmSpecInputs): PodVmSpec {
+export function podVmSpec({ pod, nodeName, env, credentials, clusterDomain }: PodVmSpecInputs): PodVmSpec {
   const meta = pod.metadata ?? {};
   const spec = pod.spec;
   const of = (c: V1Container) => containerSpec(c, env.get(c.name) ?? []);
@@ -74,5 +78,22 @@ export function podVmSpec({ pod, nodeName, env, credentials }: PodVmSpecInputs):
       ...(spec.dnsConfig.searches ? { searches: spec.dnsConfig.searches } : {}),
     };
   }
+  // Security context and hosts (the spec helper's block): process settings per container, and the
+  // pod's hostname, domain, host aliases and sysctls.
+  for (const [list, specs] of [
+    [spec?.initContainers ?? [], vm.initContainers ?? []],
+    [spec?.containers ?? [], vm.containers],
+  ] as const) {
+    list.forEach((c, i) => {
+      const security = pod.spec ? containerSecurity(pod, c) : undefined;
+      if (security && specs[i]) specs[i].security = security;
+    });
+  }
+  const names = podHostnames(pod, clusterDomain);
+  vm.hostname = names.hostname;
+  if (names.domainname) vm.domainname = names.domainname;
+  if (names.hostAliases) vm.hostAliases = names.hostAliases;
+  const sysctls = podSysctls(pod);
+  if (sysctls) vm.sysctls = sysctls;
   return vm;
 }

@@ -274,7 +274,18 @@ export class PodSync {
         {
           name,
           namespace,
-          body: { status: { phase: 'Failed', reason, message, startTime: new Date(o.clock.now()) } },
+          body: {
+            status: {
+              phase: 'Failed',
+              reason,
+              message,
+              startTime: new Date(o.clock.now()),
+              // As a 1.34+ kubelet: the generation the rejection was decided on.
+              ...(pod.metadata?.generation !== undefined
+                ? { observedGeneration: pod.metadata.generation }
+                : {}),
+            },
+          },
         },
         strategicMergePatch,
       ),

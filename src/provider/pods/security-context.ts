@@ -82,6 +82,8 @@ export function runAsNonRootViolation(
 export function securityNeverSupported(pod: V1Pod): string[] {
   const found: string[] = [];
   const podSc = pod.spec?.securityContext;
+  // A user namespace per pod is the runtime's to make; the engine's API has none per container.
+  if (pod.spec?.hostUsers === false) found.push('spec.hostUsers (false: a user namespace)');
   if (podSc?.seccompProfile?.type === 'Localhost') {
     found.push('spec.securityContext.seccompProfile (Localhost: this node keeps no seccomp profiles)');
   }

@@ -19,6 +19,7 @@ import { statusChanged } from './status-diff.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { pullCredentials } from './pull-secrets.js';
 import { runAsNonRootViolation } from './security-context.js';
+import { ephemeralUnsupportedMessage } from './ephemeral.js';
 import { planPod, type ContainerPlan } from './sync-plan.js';
 
 export interface PodSyncOptions {
@@ -149,6 +150,10 @@ export class PodSync {
     for (const step of plan.containers) {
       const retry = await this.#act(pod, step, status, credentials, sources, waiting);
       if (retry !== undefined) retries.push(retry);
+    }
+    for (const c of pod.spec?.ephemeralContainers ?? []) {
+      const fieldPath = `spec.ephemeralContainers{${c.name}}`;
+      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${ephemeralUnsupportedMessage}`, fieldPath);
     }
     const after = await o.pods.status(uid);
     await this.#writeStatus(pod, after, planPod(pod, after, o.clock.now()), waiting);

@@ -16,3 +16,7 @@ echo "== pods through the cluster (vic-kubelet process, API server, VCH)"
 npx tsx bench/pods.ts "${BENCH_N:-20}"
 echo "== pod start in each pod layout (shared on the engine, vm-per-pod on the VIC contract proxy)"
 npx tsx bench/layouts.ts "${BENCH_N:-10}"
+echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} pods probed every second"
+for kind in none httpGet exec both; do
+  npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
+done

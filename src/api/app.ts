@@ -9,6 +9,7 @@ import type { KubeletMetrics } from './own-metrics.js';
 import { containerLogsHandler } from './routes/container-logs.js';
 import type { RouteContext } from './routes/context.js';
 import { podsHandler } from './routes/pods.js';
+import { probeMetricsHandler } from './routes/probe-metrics.js';
 import { ResourceMetrics, resourceMetricsHandler } from './routes/resource-metrics.js';
 import { runHandler } from './routes/run.js';
 import { statsSummaryHandler } from './routes/stats-summary.js';
@@ -86,6 +87,7 @@ export function createKubeletApp(options: KubeletAppOptions): express.Express {
   get('/containerLogs/:namespace/:pod/:container', containerLogsHandler(ctx));
   get('/stats/summary', statsSummaryHandler(ctx));
   get('/metrics/resource', resourceMetricsHandler(resourceMetrics));
+  get('/metrics/probes', probeMetricsHandler(ctx));
   get('/metrics', async (_req, res) => {
     if (!metrics) {
       res.status(200).type('text/plain; version=0.0.4; charset=utf-8').send('');

@@ -21,56 +21,68 @@ export const configSchema = z
   .object({
     nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lower-case DNS name'),
     kubeconfig: z.string().optional(),
-    vch: z.object({
-      endpoint: z.string().min(1),
-      tls: z
-        .object({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional() })
-        .optional(),
-      sandboxImage: z.string().min(1),
-      /** The pod layout: detected from the VCH (auto), or set by the operator. */
-      layout: z.enum(['auto', 'shared', 'vm-per-pod']).optional(),
-      /** Abilities the operator says the VCH has or lacks, over what detection found. */
-      abilities: z
-        .object({
-          sharedNamespaces: z.boolean(),
-          exec: z.boolean(),
-          resize: z.boolean(),
-          stats: z.boolean(),
-          events: z.boolean(),
-          namedVolumes: z.boolean(),
-          archives: z.boolean(),
-        })
-        .partial()
-        .strict()
-        .optional(),
-    }),
-    kubelet: z.object({
-      address: z.string(),
-      port: z.number().int().min(1).max(65535),
-      nodeIP: z.string().min(1),
-      version: z
-        .string()
-        .regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like v1.37.2'),
-      tlsCertFile: z.string().optional(),
-      tlsKeyFile: z.string().optional(),
-      /** Ask the cluster for a serving certificate (kubernetes.io/kubelet-serving) instead of self-signing. */
-      tlsBootstrap: z.boolean(),
-      clientCaFile: z.string().optional(),
-      /** Unsafe sysctls pods may set (names, or prefixes ending in `*`); each must be namespaced. */
-      allowedUnsafeSysctls: z
-        .array(z.string())
-        .refine((list) => checkAllowedSysctls(list).length === 0, {
-          message:
-            'only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*) can be allowed',
-        })
-        .optional(),
-    }),
+    vch: z
+      .object({
+        endpoint: z.string().min(1),
+        tls: z
+          .object({
+            ca: z.string().optional(),
+            cert: z.string().optional(),
+            key: z.string().optional(),
+            insecureSkipVerify: z.boolean().optional(),
+          })
+          .strict()
+          .optional(),
+        sandboxImage: z.string().min(1),
+        /** The pod layout: detected from the VCH (auto), or set by the operator. */
+        layout: z.enum(['auto', 'shared', 'vm-per-pod']).optional(),
+        /** Abilities the operator says the VCH has or lacks, over what detection found. */
+        abilities: z
+          .object({
+            sharedNamespaces: z.boolean(),
+            exec: z.boolean(),
+            resize: z.boolean(),
+            stats: z.boolean(),
+            events: z.boolean(),
+            namedVolumes: z.boolean(),
+            archives: z.boolean(),
+          })
+          .partial()
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    kubelet: z
+      .object({
+        address: z.string(),
+        port: z.number().int().min(1).max(65535),
+        nodeIP: z.string().min(1),
+        version: z
+          .string()
+          .regex(/^v\d+\.\d+\.\d+([-+][0-9A-Za-z.-]+)?$/, 'must be a semantic version like v1.37.2'),
+        tlsCertFile: z.string().optional(),
+        tlsKeyFile: z.string().optional(),
+        /** Ask the cluster for a serving certificate (kubernetes.io/kubelet-serving) instead of self-signing. */
+        tlsBootstrap: z.boolean(),
+        clientCaFile: z.string().optional(),
+        /** Unsafe sysctls pods may set (names, or prefixes ending in `*`); each must be namespaced. */
+        allowedUnsafeSysctls: z
+          .array(z.string())
+          .refine((list) => checkAllowedSysctls(list).length === 0, {
+            message:
+              'only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*) can be allowed',
+          })
+          .optional(),
+      })
+      .strict(),
     labels: z.record(z.string(), z.string()),
     taint: taint.nullable(),
     capacity: resourceList,
     reserved: resourceList,
     maxPods: z.number().int().positive(),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+    /** text: one readable line per event; json: pino's JSON lines; auto: text on a terminal only. */
+    logFormat: z.enum(['auto', 'json', 'text']),
   })
   .strict();
 
@@ -115,6 +127,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     maxPods: 110,
     // Validated with the rest: an unknown level in $LOG_LEVEL is a configuration error, not a crash.
     logLevel: (env.LOG_LEVEL ?? 'info') as Config['logLevel'],
+    logFormat: 'auto',
   };
 }
 
@@ -147,11 +160,22 @@ export function merge(...layers: unknown[]): unknown {
   });
 }
 
-export function validateConfig(candidate: unknown): Config {
+/**
+ * Validates a merged configuration. Each problem names the field by its path in the config file and,
+ * when `flagOf` knows one, the flag that sets it ("kubelet.port (--port): ...").
+ */
+export function validateConfig(
+  candidate: unknown,
+  flagOf: (path: string) => string | undefined = () => undefined,
+): Config {
   const result = configSchema.safeParse(candidate);
   if (!result.success) {
     const problems = result.error.issues
-      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .map((i) => {
+        const path = i.path.join('.');
+        const flag = flagOf(path);
+        return `${path || '(root)'}${flag ? ` (${flag})` : ''}: ${i.message}`;
+      })
       .join('; ');
     throw new VicError('Invalid', `invalid configuration: ${problems}`);
   }

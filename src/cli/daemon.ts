@@ -106,12 +106,13 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
       ? { profile: { layout: config.vch.layout ?? 'auto', abilities: config.vch.abilities ?? {} } }
       : {}),
     logger,
-    ...(ca || cert
+    ...(ca || cert || tls?.insecureSkipVerify
       ? {
           tls: {
             ...(ca ? { ca: ca.contents } : {}),
             ...(cert ? { cert: cert.contents } : {}),
             ...(key ? { key: key.contents } : {}),
+            ...(tls?.insecureSkipVerify ? { insecureSkipVerify: true } : {}),
           },
         }
       : {}),

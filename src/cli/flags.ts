@@ -1,5 +1,8 @@
-// The flags of vic-kubelet, merged over the defaults and an optional JSON config file.
+// The flags of vic-kubelet. Each setting comes from, in order of precedence: a flag, its VK_*
+// environment variable, the JSON config file (--config), then the defaults (which read $KUBECONFIG,
+// $DOCKER_HOST, $VK_NODE_NAME and $LOG_LEVEL). One schema (config.ts) validates the merged result.
 import { Command, Option } from 'commander';
+import { productVersion } from '../shared/version.js';
 import {
   defaults,
   merge,
@@ -18,6 +21,7 @@ interface Flags {
   vchTlsCa?: string;
   vchTlsCert?: string;
   vchTlsKey?: string;
+  vchInsecureSkipTlsVerify?: boolean;
   sandboxImage?: string;
   vchLayout?: string;
   vchAbilities?: string;
@@ -35,6 +39,41 @@ interface Flags {
   reserved?: string;
   maxPods?: string;
   logLevel?: string;
+  logFormat?: string;
+}
+
+/** Config path -> the flag that sets it, so a validation error names both. */
+const flagOfPath: Record<string, string> = {
+  nodeName: '--node-name',
+  kubeconfig: '--kubeconfig',
+  'vch.endpoint': '--vch',
+  'vch.tls.ca': '--vch-tls-ca',
+  'vch.tls.cert': '--vch-tls-cert',
+  'vch.tls.key': '--vch-tls-key',
+  'vch.tls.insecureSkipVerify': '--vch-insecure-skip-tls-verify',
+  'vch.sandboxImage': '--sandbox-image',
+  'kubelet.address': '--address',
+  'kubelet.port': '--port',
+  'kubelet.nodeIP': '--node-ip',
+  'kubelet.tlsCertFile': '--tls-cert-file',
+  'kubelet.tlsKeyFile': '--tls-private-key-file',
+  'kubelet.tlsBootstrap': '--tls-bootstrap',
+  'kubelet.clientCaFile': '--client-ca-file',
+  labels: '--node-labels',
+  taint: '--taint',
+  capacity: '--capacity',
+  reserved: '--reserved',
+  maxPods: '--max-pods',
+  logLevel: '--log-level',
+  logFormat: '--log-format',
+};
+
+export function flagOf(path: string): string | undefined {
+  for (let p = path; p; p = p.includes('.') ? p.slice(0, p.lastIndexOf('.')) : '') {
+    const flag = flagOfPath[p];
+    if (flag) return flag;
+  }
+  return undefined;
 }
 
 function fromFlags(f: Flags): Record<string, unknown> {
@@ -47,8 +86,14 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.sandboxImage) vch.sandboxImage = f.sandboxImage;
   if (f.vchLayout) vch.layout = f.vchLayout;
   if (f.vchAbilities) vch.abilities = parseAbilities(f.vchAbilities);
-  if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey)
-    vch.tls = { ca: f.vchTlsCa, cert: f.vchTlsCert, key: f.vchTlsKey };
+  if (f.vchTlsCa || f.vchTlsCert || f.vchTlsKey) {
+    const tls: Record<string, string | boolean> = {};
+    if (f.vchTlsCa) tls.ca = f.vchTlsCa;
+    if (f.vchTlsCert) tls.cert = f.vchTlsCert;
+    if (f.vchTlsKey) tls.key = f.vchTlsKey;
+    vch.tls = tls;
+  }
+  if (f.vchInsecureSkipTlsVerify) vch.tls = { ...(vch.tls ?? {}), insecureSkipVerify: true };
   if (f.address) kubelet.address = f.address;
   if (f.port) kubelet.port = Number(f.port);
   if (f.nodeIp) kubelet.nodeIP = f.nodeIp;
@@ -69,6 +114,7 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.reserved) out.reserved = parsePairs(f.reserved, '--reserved');
   if (f.maxPods) out.maxPods = Number(f.maxPods);
   if (f.logLevel) out.logLevel = f.logLevel;
+  if (f.logFormat) out.logFormat = f.logFormat;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -82,60 +128,103 @@ function parseAbilities(list: string): Record<string, unknown> {
   );
 }
 
-export function parseArgs(argv: string[]): Config {
-  const program = new Command('vic-kubelet')
+/** A value flag that may also come from VK_<FLAG> in the environment. */
+function option(flags: string, description: string): Option {
+  const long = /--([a-z-]+)/.exec(flags)?.[1] ?? '';
+  return new Option(flags, description).env(`VK_${long.replace(/-/g, '_').toUpperCase()}`);
+}
+
+export function program(): Command {
+  return new Command('vic-kubelet')
     .description('Makes a Virtual Container Host (a Docker Engine API endpoint) a Kubernetes node.')
-    .option('--config <file>', 'JSON config file (same fields as the flags; flags win)')
-    .option('--node-name <name>', 'the Node name (default vic-<hostname>, or $VK_NODE_NAME)')
+    .version(productVersion, '--version', 'print the version of vic-kubelet')
+    .addOption(option('--config <file>', 'JSON config file (the fields of the schema in src/cli/config.ts)'))
+    .addOption(option('--node-name <name>', 'the Node name (default vic-<hostname>)'))
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (default $KUBECONFIG, else in-cluster)')
-    .option(
-      '--vch <endpoint>',
-      'the VCH: unix:///path, tcp://host:port or https://host:port (default $DOCKER_HOST)',
-    )
-    .option('--vch-tls-ca <file>', 'CA that signed the VCH certificate')
-    .option('--vch-tls-cert <file>', 'client certificate for the VCH')
-    .option('--vch-tls-key <file>', 'client key for the VCH')
-    .option('--sandbox-image <image>', 'image of each pod VM sandbox')
     .addOption(
-      new Option('--vch-layout <layout>', 'pod layout (default auto: from what the VCH can do)').choices([
+      option(
+        '--vch <endpoint>',
+        'the VCH: unix:///path, tcp://host:port or https://host:port (default $DOCKER_HOST)',
+      ),
+    )
+    .addOption(option('--vch-tls-ca <file>', 'CA that signed the VCH certificate'))
+    .addOption(option('--vch-tls-cert <file>', 'client certificate for the VCH'))
+    .addOption(option('--vch-tls-key <file>', 'client key for the VCH'))
+    .option(
+      '--vch-insecure-skip-tls-verify',
+      'TLS to the VCH without checking its certificate (not for production)',
+    )
+    .addOption(option('--sandbox-image <image>', 'image of each pod VM sandbox'))
+    .addOption(
+      option('--vch-layout <layout>', 'pod layout (default auto: from what the VCH can do)').choices([
         'auto',
         'shared',
         'vm-per-pod',
       ]),
     )
-    .option('--vch-abilities <name=true|false,...>', 'override detected VCH abilities, e.g. exec=false')
-    .option('--address <ip>', 'address the kubelet API listens on (default 0.0.0.0)')
-    .option('--port <port>', 'kubelet API port (default 10250)')
-    .option('--node-ip <ip>', 'the InternalIP the API server dials')
-    .option('--tls-cert-file <file>', 'serving certificate of the kubelet API')
-    .option('--tls-private-key-file <file>', 'its key')
+    .addOption(
+      option('--vch-abilities <name=true|false,...>', 'override detected VCH abilities, e.g. exec=false'),
+    )
+    .addOption(option('--address <ip>', 'address the kubelet API listens on (default 0.0.0.0)'))
+    .addOption(option('--port <port>', 'kubelet API port (default 10250)'))
+    .addOption(option('--node-ip <ip>', 'the InternalIP the API server dials'))
+    .addOption(option('--tls-cert-file <file>', 'serving certificate of the kubelet API'))
+    .addOption(option('--tls-private-key-file <file>', 'its key'))
     .option(
       '--tls-bootstrap',
       'obtain the serving certificate from the cluster (kubernetes.io/kubelet-serving CSR)',
     )
-    .option(
-      '--client-ca-file <file>',
-      'CA for client certificates (the API server’s kubelet client certificate)',
+    .addOption(
+      option(
+        '--client-ca-file <file>',
+        'CA for client certificates (the API server’s kubelet client certificate)',
+      ),
     )
-    .option(
-      '--allowed-unsafe-sysctls <name,prefix*,...>',
-      'unsafe sysctls pods may set, beside the safe ones (e.g. net.core.somaxconn,kernel.msg*)',
+    .addOption(
+      option(
+        '--allowed-unsafe-sysctls <name,prefix*,...>',
+        'unsafe sysctls pods may set, beside the safe ones (e.g. net.core.somaxconn,kernel.msg*)',
+      ),
     )
-    .option('--node-labels <k=v,...>', 'extra Node labels')
-    .option(
-      '--taint <key=value:Effect>',
-      'the Node taint (default virtual-kubelet.io/provider=vic:NoSchedule)',
+    .addOption(option('--node-labels <k=v,...>', 'extra Node labels'))
+    .addOption(
+      option(
+        '--taint <key=value:Effect>',
+        'the Node taint (default virtual-kubelet.io/provider=vic:NoSchedule)',
+      ),
     )
     .option('--no-taint', 'register the Node without a taint')
-    .option('--capacity <cpu=..,memory=..,pods=..>', 'replace capacity read from the VCH')
-    .option('--reserved <cpu=..,memory=..>', 'held back from Allocatable')
-    .option('--max-pods <n>', 'pods this node admits (default 110)')
+    .addOption(option('--capacity <cpu=..,memory=..,pods=..>', 'replace capacity read from the VCH'))
+    .addOption(option('--reserved <cpu=..,memory=..>', 'held back from Allocatable'))
+    .addOption(option('--max-pods <n>', 'pods this node admits (default 110)'))
     .addOption(
-      new Option('--log-level <level>').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
+      new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'fatal',
+      ]),
+    )
+    .addOption(
+      option('--log-format <format>', 'text on a terminal, JSON otherwise (auto, the default)').choices([
+        'auto',
+        'json',
+        'text',
+      ]),
+    )
+    .addHelpText(
+      'after',
+      '\nPrecedence: a flag, then its VK_* environment variable, then --config, then the defaults.',
     )
     .exitOverride();
-  program.parse(argv);
-  const flags = program.opts<Flags>();
+}
+
+export function parseArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): Config {
+  const command = program();
+  command.parse(argv);
+  const flags = command.opts<Flags>();
   const file = flags.config ? readConfigFile(flags.config) : {};
-  return validateConfig(merge(defaults(), file, fromFlags(flags)));
+  return validateConfig(merge(defaults(env), file, fromFlags(flags)), flagOf);
 }

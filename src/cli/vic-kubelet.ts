@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// The vic-kubelet daemon: flags and an optional JSON config file become one validated Config; then
-// the node, the pod controller and the kubelet API run until SIGTERM or SIGINT.
+// The vic-kubelet daemon: flags, VK_* environment variables and an optional JSON config file become
+// one validated Config; then the node, the pod controller and the kubelet API run until SIGTERM or
+// SIGINT. An uncaught exception ends the process (process-guard.ts): its supervisor restarts it.
 import { createLogger } from '../shared/logger.js';
 import { messageOf } from '../shared/errors.js';
+import { productVersion } from '../shared/version.js';
 import type { Config } from './config.js';
-import { startDaemon } from './daemon.js';
+import { startDaemon, type Daemon } from './daemon.js';
 import { parseArgs } from './flags.js';
+import { resolveLogFormat, textLogStream } from './log-lines.js';
+import { guardProcess } from './process-guard.js';
 
 async function main(): Promise<void> {
   let config: Config;
@@ -14,36 +18,29 @@ async function main(): Promise<void> {
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code === 'commander.helpDisplayed' || code === 'commander.version') process.exit(0);
-    process.stderr.write(`vic-kubelet: ${messageOf(err)}\n`);
+    // commander has already printed its own usage errors; ours (validation) are printed here.
+    if (!code?.startsWith('commander.')) process.stderr.write(`vic-kubelet: ${messageOf(err)}\n`);
     process.exit(2);
   }
-  const logger = createLogger({ level: config.logLevel });
+  const format = resolveLogFormat(config.logFormat, {
+    isTTY: process.stdout.isTTY === true,
+    inCluster: process.env.KUBERNETES_SERVICE_HOST !== undefined,
+  });
+  const logger = createLogger({
+    level: config.logLevel,
+    ...(format === 'text' ? { destination: textLogStream(process.stdout) } : {}),
+  });
   logger.info(
-    { node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port },
+    { version: productVersion, node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port },
     'starting vic-kubelet',
   );
-  const daemon = startDaemon(config, logger);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping; the Node and its pod VMs stay');
-    daemon.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err: messageOf(err) }, 'unclean stop');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('uncaughtException', (err) => logger.error({ err }, 'uncaught exception'));
-  process.on('unhandledRejection', (err) => logger.error({ err }, 'unhandled rejection'));
+  let daemon: Daemon | undefined;
+  guardProcess({ logger, stop: async () => daemon?.stop() });
   try {
+    daemon = startDaemon(config, logger);
     await daemon.ready;
   } catch (err) {
-    // Most often the kubelet port is taken or a certificate file is unreadable: say so and leave.
+    // Most often the kubelet port is taken, the kubeconfig or a certificate file is unreadable.
     logger.fatal({ err: messageOf(err) }, 'vic-kubelet could not start');
     process.exit(1);
   }

@@ -100,5 +100,11 @@ export interface UsageSource {
   usage(): Promise<NodeUsage>;
 }
 
+/** The kubelet's prober metrics, as Prometheus text (GET /metrics/probes). */
+export interface ProbeMetricsSource {
+  probeMetrics?(): Promise<{ contentType: string; text: string }>;
+}
+
 /** Everything the kubelet API serves from. */
-export interface KubeletProvider extends PodLister, ContainerLogs, ContainerStreams, UsageSource {}
+export interface KubeletProvider
+  extends PodLister, ContainerLogs, ContainerStreams, UsageSource, ProbeMetricsSource {}

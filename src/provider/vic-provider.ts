@@ -21,6 +21,7 @@ import type {
 export interface PodSource {
   pods(): V1Pod[];
   pod(namespace: string, name: string): V1Pod | undefined;
+  probeMetrics?(): Promise<{ contentType: string; text: string }>;
 }
 
 export interface VicProviderOptions {
@@ -35,6 +36,15 @@ export class VicProvider implements KubeletProvider {
 
   constructor(options: VicProviderOptions) {
     this.#o = options;
+  }
+
+  async probeMetrics(): Promise<{ contentType: string; text: string }> {
+    return (
+      (await this.#o.pods.probeMetrics?.()) ?? {
+        contentType: 'text/plain; version=0.0.4; charset=utf-8',
+        text: '',
+      }
+    );
   }
 
   async listPods(): Promise<V1Pod[]> {

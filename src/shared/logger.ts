@@ -5,12 +5,16 @@ export type { Logger };
 
 const redact = ['*.token', '*.password', '*.authorization', '*.Authorization', '*.auth', '*.key'];
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
+export function createLogger(
+  options: { level?: string; name?: string; destination?: pino.DestinationStream } = {},
+): Logger {
+  const settings = {
     name: options.name ?? 'vic-kubelet',
     level: options.level ?? process.env.LOG_LEVEL ?? 'info',
     redact,
-  });
+  };
+  // A destination (e.g. src/cli's line formatter for a terminal) receives the same JSON lines.
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** A logger that writes nothing: the default for library code and unit tests. */

@@ -1,5 +1,6 @@
 // The connection to the VCH: builds dockerode from a DOCKER_HOST-style endpoint and turns every
 // dockerode or socket error into a VicError, in this one place.
+import { Agent as HttpsAgent } from 'node:https';
 import type DockerModem from 'docker-modem';
 import Docker from 'dockerode';
 import { VicError, type ErrorCode } from '../shared/errors.js';
@@ -9,6 +10,8 @@ export interface TlsOptions {
   ca?: string | Buffer;
   cert?: string | Buffer;
   key?: string | Buffer;
+  /** Encrypt but do not verify the VCH's certificate (vic-machine --no-tlsverify; `docker --tls`). */
+  insecureSkipVerify?: boolean;
 }
 
 export interface ClientOptions {
@@ -62,7 +65,9 @@ export function modemOptions(endpoint: string, tls?: TlsOptions): ModemOptions {
   }
   if (url.protocol === 'tcp:' || url.protocol === 'http:' || url.protocol === 'https:') {
     const secure =
-      url.protocol === 'https:' || (tls !== undefined && (tls.ca ?? tls.cert ?? tls.key) !== undefined);
+      url.protocol === 'https:' ||
+      (tls !== undefined &&
+        (tls.ca ?? tls.cert ?? tls.key ?? (tls.insecureSkipVerify || undefined)) !== undefined);
     const port = url.port || (secure ? '2376' : '2375');
     return {
       ...base,
@@ -72,6 +77,7 @@ export function modemOptions(endpoint: string, tls?: TlsOptions): ModemOptions {
       ...(tls?.ca !== undefined ? { ca: tls.ca } : {}),
       ...(tls?.cert !== undefined ? { cert: tls.cert } : {}),
       ...(tls?.key !== undefined ? { key: tls.key } : {}),
+      ...(tls?.insecureSkipVerify ? { agent: new HttpsAgent({ rejectUnauthorized: false }) } : {}),
     };
   }
   throw new VicError(

@@ -239,6 +239,8 @@ export interface MemberOptions {
   role: Exclude<ContainerRole, 'sandbox'>;
   index: number;
   attempt: number;
+  /** See Label.backoffFrom. */
+  backoffFrom?: number;
   image: ImageCommand;
 }
 
@@ -272,6 +274,7 @@ export function containerCreateOptions(
       attempt: options.attempt,
       index: options.index,
       specHash: specHash(container),
+      ...(options.backoffFrom !== undefined ? { backoffFrom: options.backoffFrom } : {}),
     }),
     HostConfig: {
       ...resourceConfig(container.resources),

@@ -13,7 +13,7 @@ export interface ImageInfo {
   entrypoint: string[];
   cmd: string[];
   /** Config.User: who the image runs as when the container names no user ('' for root). */
-  user: string;
+  user?: string;
 }
 
 export interface EnsureImageOptions {

@@ -11,7 +11,9 @@ import { hostFacts, hostHealth, type HostFacts, type HostHealth } from './host.j
 import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
 import { getPodVm, latestMembers } from './list.js';
 import { Logs, type LogOptions, type LogTarget } from './logs.js';
-import { PodVms } from './pod-vm.js';
+import { readContainerFile } from './container-file.js';
+import { sandboxFile } from './sandbox-file.js';
+import { PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { StatusReader } from './status.js';
@@ -36,24 +38,38 @@ export type {
 export { abilityNames, profileSummary } from './abilities.js';
 export type { LayoutLimits, LayoutSettings, PodLayoutName } from './layout/limits.js';
 export { podLayoutNames } from './layout/limits.js';
-export { DEFAULT_SANDBOX_IMAGE } from './pod-vm.js';
+export { DEFAULT_GRACE_SECONDS, DEFAULT_SANDBOX_IMAGE, type MemberAttempt } from './pod-vm.js';
 export { LABEL_PREFIX, Label } from './labels.js';
 
-/** Creating, running and removing pod VMs; every method is safe to repeat. */
+/**
+ * Creating, running and removing pod VMs, sized to what the pod controller calls; every method is
+ * safe to repeat.
+ */
 export interface PodVmLifecycle {
   list(): Promise<PodVm[]>;
-  get(uid: string): Promise<PodVm | undefined>;
   status(uid: string): Promise<PodVmStatus | undefined>;
-  create(spec: PodVmSpec): Promise<PodVm>;
   ensureSandbox(spec: PodVmSpec): Promise<PodVmMember>;
-  createContainer(spec: PodVmSpec, name: string, attempt?: number): Promise<PodVmMember>;
-  start(uid: string): Promise<void>;
+  createContainer(spec: PodVmSpec, name: string, attempt?: number | MemberAttempt): Promise<PodVmMember>;
   startContainer(id: string): Promise<void>;
-  waitContainer(id: string, signal?: AbortSignal): Promise<{ exitCode: number }>;
-  stop(uid: string, gracePeriodSeconds?: number): Promise<void>;
+  /** Stops one container: its stop signal, then SIGKILL after the grace period (a liveness restart). */
   stopContainer(id: string, gracePeriodSeconds: number): Promise<void>;
+  stop(uid: string, gracePeriodSeconds?: number): Promise<void>;
   remove(uid: string): Promise<void>;
-  removeContainer(id: string): Promise<void>;
+  /** At most `maxBytes` of a file in a container, stopped or running; undefined when there is none. */
+  readFile(id: string, path: string, maxBytes: number): Promise<string | undefined>;
+  /**
+   * A fresh empty file kept in the sandbox's filesystem, as a host path a container can bind-mount
+   * (a file that outlives the container); undefined when the VCH's storage cannot give one.
+   */
+  sandboxFile(sandboxId: string, name: string): Promise<string | undefined>;
+}
+
+/** Whole-pod-VM shortcuts for tools and tests that drive the VCH without a pod controller. */
+export interface PodVmShortcuts {
+  get(uid: string): Promise<PodVm | undefined>;
+  create(spec: PodVmSpec): Promise<PodVm>;
+  start(uid: string): Promise<void>;
+  waitContainer(id: string, signal?: AbortSignal): Promise<{ exitCode: number }>;
 }
 
 /** The streaming requests of the kubelet API. */
@@ -113,7 +129,7 @@ export interface VchOptions {
 export class Vch {
   readonly client: VchClient;
   readonly nodeName: string;
-  readonly pods: PodVmLifecycle;
+  readonly pods: PodVmLifecycle & PodVmShortcuts;
   readonly streams: PodVmStreams;
   readonly host: VchHost;
   readonly images: VchImages;
@@ -170,7 +186,8 @@ export class Vch {
       stop: (uid, grace) => podVms.stop(uid, grace),
       stopContainer: (id, grace) => podVms.stopContainer(id, grace),
       remove: (uid) => podVms.remove(uid),
-      removeContainer: (id) => podVms.removeContainer(id),
+      readFile: (id, path, maxBytes) => readContainerFile(this.client, id, path, maxBytes),
+      sandboxFile: (sandboxId, name) => sandboxFile(this.client, sandboxId, name),
     };
     this.streams = {
       logs: (target, opts) => logs.read(target, opts),

@@ -18,6 +18,9 @@ export const Label = {
   // The position among init or app containers: init containers must run in spec order.
   index: `${LABEL_PREFIX}index`,
   specHash: `${LABEL_PREFIX}spec-hash`,
+  // The attempt that began the container's current crash back-off series: the series survives a
+  // restart of vic-kubelet, and a long run starts a new one.
+  backoffFrom: `${LABEL_PREFIX}backoff-from`,
   // On the sandbox: a stop after a restart of vic-kubelet still honours the pod's grace period.
   gracePeriod: `${LABEL_PREFIX}termination-grace-period`,
   // The pod layout the container was made for (absent: shared); a restart rebuilds the pod VM by it.
@@ -35,6 +38,7 @@ export interface MemberLabels {
   attempt: number;
   index: number;
   specHash?: string;
+  backoffFrom?: number;
   terminationGracePeriodSeconds?: number;
   layout?: PodLayoutName;
 }
@@ -52,6 +56,7 @@ export function buildLabels(m: MemberLabels): Record<string, string> {
     [Label.index]: String(m.index),
   };
   if (m.specHash !== undefined) labels[Label.specHash] = m.specHash;
+  if (m.backoffFrom !== undefined) labels[Label.backoffFrom] = String(m.backoffFrom);
   if (m.terminationGracePeriodSeconds !== undefined) {
     labels[Label.gracePeriod] = String(m.terminationGracePeriodSeconds);
   }
@@ -91,6 +96,8 @@ export function parseLabels(labels: Record<string, string> | undefined | null): 
   };
   const specHash = labels[Label.specHash];
   if (specHash) parsed.specHash = specHash;
+  const backoffFrom = nonNegativeInt(labels[Label.backoffFrom]);
+  if (backoffFrom !== undefined) parsed.backoffFrom = backoffFrom;
   const grace = nonNegativeInt(labels[Label.gracePeriod]);
   if (grace !== undefined) parsed.terminationGracePeriodSeconds = grace;
   if (labels[Label.layout] === 'vm-per-pod') parsed.layout = 'vm-per-pod';

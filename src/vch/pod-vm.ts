@@ -21,7 +21,8 @@ import {
 import type { ContainerSpec, PodVm, PodVmMember, PodVmSpec } from './types.js';
 
 export const DEFAULT_SANDBOX_IMAGE = 'vic-test/pause:latest';
-const DEFAULT_GRACE_SECONDS = 30;
+/** The one default grace period (Kubernetes' own default), for a stop that names none. */
+export const DEFAULT_GRACE_SECONDS = 30;
 // The sandbox only holds namespaces; its pause process exits on SIGTERM at once.
 const SANDBOX_STOP_SECONDS = 2;
 const ADOPT_ROUNDS = 5;
@@ -33,6 +34,12 @@ export interface PodVmsOptions {
   /** The layout of a new pod VM (the VCH's); an existing one keeps the layout its labels say. */
   layout?: () => Promise<PodLayoutName>;
   logger?: Logger;
+}
+
+/** Which attempt of a container to create, and the attempt its crash back-off series began at. */
+export interface MemberAttempt {
+  attempt: number;
+  backoffFrom?: number;
 }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -78,7 +85,7 @@ export class PodVms {
     const settled = await Promise.allSettled(images.values());
     const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const c of missing) await this.#createMember(spec, vm, c.name, 0, images.get(c.name));
+    for (const c of missing) await this.#createMember(spec, vm, c.name, { attempt: 0 }, images.get(c.name));
     return this.#require(spec.pod.uid);
   }
 
@@ -123,16 +130,21 @@ export class PodVms {
    * and adopts it when it already exists. A new attempt is how a container restarts: the attempt
    * before it is kept for `logs --previous`, older ones are removed.
    */
-  async createContainer(spec: PodVmSpec, name: string, attempt?: number): Promise<PodVmMember> {
+  async createContainer(
+    spec: PodVmSpec,
+    name: string,
+    attempt?: number | MemberAttempt,
+  ): Promise<PodVmMember> {
     this.#validate(spec);
-    return this.#createMember(spec, await this.#existingOrNew(spec), name, attempt);
+    const wanted = typeof attempt === 'number' ? { attempt } : (attempt ?? {});
+    return this.#createMember(spec, await this.#existingOrNew(spec), name, wanted);
   }
 
   async #createMember(
     spec: PodVmSpec,
     vm: PodVm,
     name: string,
-    attempt: number | undefined,
+    at: Partial<MemberAttempt>,
     image?: Promise<ImageCommand>,
   ): Promise<PodVmMember> {
     const found = findContainer(spec, name);
@@ -150,7 +162,7 @@ export class PodVms {
       (a, m) => (!a || m.attempt > a.attempt ? m : a),
       undefined,
     );
-    const wanted = attempt ?? newest?.attempt ?? 0;
+    const wanted = at.attempt ?? newest?.attempt ?? 0;
     const same = attempts.find((m) => m.attempt === wanted);
     if (same) return same;
     if (newest && newest.attempt < wanted && newest.state === 'running') {
@@ -164,6 +176,7 @@ export class PodVms {
       role: found.role,
       index: found.index,
       attempt: wanted,
+      ...(at.backoffFrom !== undefined ? { backoffFrom: at.backoffFrom } : {}),
       image: await (image ?? this.#ensureImage(spec, found.container)),
     };
     const options = vmPerPod

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { containerState, dockerTime, imageIdOf, type InspectState } from './status.js';
+import { containerState, dockerTime, repoDigestOf, type InspectState } from './status.js';
 
 const base: InspectState = {
   Status: 'exited',
@@ -56,17 +56,16 @@ test("Docker's zero time means never", (t) => {
   t.deepEqual(dockerTime('2024-05-01T10:00:00Z'), new Date('2024-05-01T10:00:00Z'));
 });
 
-test('image IDs are written as dockershim did', (t) => {
-  const id = `sha256:${'c'.repeat(64)}`;
+test('the repo digest is the one that names the container image, else the first, else none', (t) => {
   const digest = `sha256:${'d'.repeat(64)}`;
-  t.is(imageIdOf('vic-test/busybox:latest', id, []), `docker://${id}`);
+  t.is(repoDigestOf('vic-test/busybox:latest', []), undefined);
   t.is(
-    imageIdOf('127.0.0.1:15000/vic/busybox:latest', id, [
+    repoDigestOf('127.0.0.1:15000/vic/busybox:latest', [
       `other/x@${digest}`,
       `127.0.0.1:15000/vic/busybox@${digest}`,
     ]),
-    `docker-pullable://127.0.0.1:15000/vic/busybox@${digest}`,
+    `127.0.0.1:15000/vic/busybox@${digest}`,
   );
-  t.is(imageIdOf('busybox', id, [`busybox@${digest}`]), `docker-pullable://busybox@${digest}`);
-  t.is(imageIdOf('nginx', id, [`mirror/nginx@${digest}`]), `docker-pullable://mirror/nginx@${digest}`);
+  t.is(repoDigestOf('busybox', [`busybox@${digest}`]), `busybox@${digest}`);
+  t.is(repoDigestOf('nginx', [`mirror/nginx@${digest}`]), `mirror/nginx@${digest}`);
 });

@@ -1,5 +1,6 @@
-// The status of a pod VM: each container's state, restart count, image and IDs as kubelet's
-// dockershim reported them, and the pod IP, read from Docker inspect.
+// The status of a pod VM: each container's state, restart count, image and plain Docker IDs, and the
+// pod IP, read from Docker inspect. How Kubernetes spells those IDs (docker://, docker-pullable://)
+// is the provider's business.
 import type Docker from 'dockerode';
 import { callOrUndefined, type VchClient } from './client.js';
 import { parseLabels } from './labels.js';
@@ -61,22 +62,18 @@ function repositoryOf(image: string): string {
 }
 
 /**
- * `docker-pullable://repo@digest` for an image with a registry digest (preferring the repository the
- * container names), else `docker://sha256:...`, as kubelet's dockershim did.
+ * The registry digest (`repo@sha256:...`) that names the image the container runs, preferring the
+ * repository the container names; undefined for an image that never came from a registry.
  */
-export function imageIdOf(configImage: string, imageId: string, repoDigests: readonly string[]): string {
-  if (repoDigests.length > 0) {
-    const repo = repositoryOf(configImage);
-    const names = [repo, `docker.io/${repo}`, `docker.io/library/${repo}`];
-    const match = repoDigests.find((d) => {
-      const r = repositoryOf(d);
-      return (
-        names.includes(r) || names.includes(`docker.io/${r}`) || names.includes(`docker.io/library/${r}`)
-      );
-    });
-    return `docker-pullable://${match ?? repoDigests[0]}`;
-  }
-  return `docker://${imageId}`;
+export function repoDigestOf(configImage: string, repoDigests: readonly string[]): string | undefined {
+  if (repoDigests.length === 0) return undefined;
+  const repo = repositoryOf(configImage);
+  const names = [repo, `docker.io/${repo}`, `docker.io/library/${repo}`];
+  const match = repoDigests.find((d) => {
+    const r = repositoryOf(d);
+    return names.includes(r) || names.includes(`docker.io/${r}`) || names.includes(`docker.io/library/${r}`);
+  });
+  return match ?? repoDigests[0];
 }
 
 export function podIpOf(info: Pick<Docker.ContainerInspectInfo, 'NetworkSettings'>): string | undefined {
@@ -99,15 +96,18 @@ export function containerStatusOf(
     name: labels.containerName,
     role: labels.role,
     attempt: labels.attempt,
-    containerID: `docker://${info.Id}`,
+    id: info.Id,
     image: info.Config.Image,
-    imageID: imageIdOf(info.Config.Image, info.Image, repoDigests),
+    imageId: info.Image,
     state: containerState(info.State),
     // vic-kubelet restarts a container as a new attempt; Docker's own count stays 0 unless someone
     // set a Docker restart policy behind our back.
     restartCount: labels.attempt + (info.RestartCount ?? 0),
   };
+  const repoDigest = repoDigestOf(info.Config.Image, repoDigests);
+  if (repoDigest) status.repoDigest = repoDigest;
   if (labels.specHash !== undefined) status.specHash = labels.specHash;
+  if (labels.backoffFrom !== undefined) status.backoffFrom = labels.backoffFrom;
   if (previous) status.lastState = containerState(previous.State);
   return status;
 }
@@ -188,9 +188,9 @@ export function virtualSandboxStatus(sandbox: PodVmMember): ContainerStatus {
     name: sandbox.name,
     role: 'sandbox',
     attempt: 0,
-    containerID: `docker://${sandbox.id}`,
+    id: sandbox.id,
     image: '',
-    imageID: '',
+    imageId: '',
     state: { kind: 'running', startedAt: sandbox.createdAt },
     restartCount: 0,
   };

@@ -144,16 +144,20 @@ export interface ContainerStatus {
   name: string;
   role: ContainerRole;
   attempt: number;
-  /** `docker://<id>`, as kubelet's dockershim wrote it. */
-  containerID: string;
+  /** The Docker container ID. */
+  id: string;
   image: string;
-  /** `docker-pullable://repo@sha256:...` when the image has a digest, else `docker://sha256:...`. */
-  imageID: string;
+  /** The Docker image ID (`sha256:...`). */
+  imageId: string;
+  /** `repo@sha256:...` when the image came from a registry. */
+  repoDigest?: string;
   state: ContainerState;
   /** The previous attempt's end, while its container is still kept. */
   lastState?: ContainerState;
   restartCount: number;
   specHash?: string;
+  /** The attempt at which the current crash back-off series began (reset after a long run). */
+  backoffFrom?: number;
 }
 
 export interface PodVmStatus {

@@ -63,7 +63,8 @@ export class VicKubelet {
       '--node-name',
       this.nodeName,
       '--kubeconfig',
-      testEnv.kubeconfig,
+      // scripts/kubelet-kubeconfig.sh: run as the ServiceAccount of deploy/rbac.yaml, with only its rights.
+      process.env.VK_E2E_KUBELET_KUBECONFIG ?? testEnv.kubeconfig,
       '--vch',
       testEnv.dockerHost,
       '--node-ip',

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
 import { layoutLimits } from '../../vch/layout/limits.js';
-import { admit, layoutUnsupported, podRequests } from './admission.js';
+import { admit, layoutUnsupported, podRequests, unsupportedFields } from './admission.js';
 
 const node = { milliCpu: 2000, memoryBytes: 4 * 2 ** 30, pods: 3 };
 const pod = (cpu?: string, extra: Partial<NonNullable<V1Pod['spec']>> = {}): V1Pod => ({
@@ -76,4 +76,28 @@ test('in the vm-per-pod layout, two long-running containers or a sidecar are ref
     'spec.containers[c].env[IP] (status.podIP is not known before the container VM starts)',
   ]);
   t.deepEqual(layoutUnsupported(ip, layoutLimits('shared')), []);
+});
+
+test('lifecycle fields the node does not implement are refused by name', (t) => {
+  const pod = {
+    metadata: { name: 'p' },
+    spec: {
+      containers: [
+        {
+          name: 'main',
+          image: 'i',
+          restartPolicy: 'Always',
+          lifecycle: { preStop: { tcpSocket: { port: 80 } }, stopSignal: 'SIGUSR1' },
+        },
+      ],
+      initContainers: [{ name: 'side', image: 'i', restartPolicy: 'Always' }],
+    },
+  } as V1Pod;
+  const decision = admit(pod, [], { milliCpu: 1000, memoryBytes: 1e9, pods: 10 });
+  t.false(decision.admitted);
+  t.deepEqual(unsupportedFields(pod), [
+    'spec.containers[main].restartPolicy',
+    'spec.containers[main].lifecycle.stopSignal',
+    'spec.containers[main].lifecycle.preStop.tcpSocket',
+  ]);
 });

@@ -11,6 +11,7 @@ import {
   securityUnsupported,
   sysctlForbiddenReason,
 } from './security-context.js';
+import { unsupportedLifecycleFields } from './lifecycle-admission.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -42,6 +43,8 @@ export function unsupportedFields(pod: V1Pod): string[] {
       if (c.securityContext?.privileged) found.push(`spec.${field}[${c.name}].securityContext.privileged`);
     }
   }
+  // Lifecycle fields not implemented yet (lifecycle-admission.ts).
+  found.push(...unsupportedLifecycleFields(pod));
   return found;
 }
 

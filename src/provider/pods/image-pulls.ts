@@ -5,13 +5,11 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { findVicError, messageOf } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
+import { backoffDelayMs } from './backoff-curve.js';
 import type { VchImages } from '../../vch/index.js';
 import type { PullPolicy, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Waiting } from './pod-status.js';
-
-const initialMs = 10_000;
-const maxMs = 300_000;
 
 interface PullFailure {
   failures: number;
@@ -101,7 +99,7 @@ export class ImagePulls {
         return { ok: false, waiting: { reason: 'InvalidImageName', message: text } };
       }
       const failures = (failed?.failures ?? 0) + 1;
-      const delayMs = Math.min(initialMs * 2 ** (failures - 1), maxMs);
+      const delayMs = backoffDelayMs(failures);
       this.#failures.set(key, { failures, retryAtMs: this.#clock.now() + delayMs, message });
       this.#recorder.record(
         pod,

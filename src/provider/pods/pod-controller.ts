@@ -22,7 +22,7 @@ export interface PodSyncObserver {
 export interface PodControllerOptions {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
-  vch: Pick<Vch, 'pods' | 'images' | 'watch'>;
+  vch: Pick<Vch, 'pods' | 'images' | 'watch' | 'streams'>;
   nodeName: string;
   hostIP: string;
   allocatable: () => NodeAllocatable;
@@ -71,7 +71,15 @@ export class PodController {
       recorder: options.recorder,
       clock,
       logger: options.logger,
+      exec: (target, command, io) => options.vch.streams.exec(target, command, io),
+      logs: (target, logOptions) => options.vch.streams.logs(target, logOptions),
+      onHealthChange: (key) => this.#queue.add(key),
     });
+  }
+
+  /** The kubelet's prober metrics. */
+  probeMetrics(): Promise<{ contentType: string; text: string }> {
+    return this.#sync.probeMetrics();
   }
 
   /** The pods of this node as the informer sees them. */
@@ -99,6 +107,7 @@ export class PodController {
     this.#watch?.stop();
     this.#informer.stop();
     this.#queue.shutDown();
+    this.#sync.stop();
   }
 
   /** Every pod key the API server or the VCH knows of. */

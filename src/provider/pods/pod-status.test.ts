@@ -2,7 +2,7 @@ import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ContainerStatus, PodVmStatus } from '../../vch/types.js';
 import { buildPodStatus, qosClass } from './pod-status.js';
-import { planPod } from './sync-plan.js';
+import { planPod } from './state/container-plan.js';
 
 const now = new Date(100_000);
 const pod: V1Pod = {
@@ -27,9 +27,9 @@ function running(name: string): ContainerStatus {
     name,
     role: 'app',
     attempt: 0,
-    containerID: `docker://${name}`,
+    id: name,
     image: 'busybox',
-    imageID: 'docker://sha256:abc',
+    imageId: 'sha256:abc',
     state: { kind: 'running', startedAt: new Date(50_000) },
     restartCount: 0,
   };

@@ -10,7 +10,9 @@ import type {
 } from '@kubernetes/client-node';
 import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
 import { ephemeralContainerStatuses } from './ephemeral.js';
-import type { ContainerPlan, PodPlan } from './sync-plan.js';
+import { kubeContainerId, kubeImageId } from './container-ids.js';
+import { podLabel } from './pod-names.js';
+import { noHealth, type ContainerPlan, type HealthOf, type PodPlan } from './state/container-plan.js';
 
 export interface Waiting {
   reason: string;
@@ -23,6 +25,10 @@ export interface StatusInputs {
   plan: PodPlan;
   /** Waiting reasons the VCH cannot show, by container name: image pull failures. */
   waiting: ReadonlyMap<string, Waiting>;
+  /** Probe results by container ID: readiness and startup decide `ready` and `started`. */
+  health?: HealthOf;
+  /** The termination message a terminated container left, by container ID. */
+  terminationMessage?: (id: string) => string | undefined;
   hostIP: string;
   now: Date;
 }
@@ -47,10 +53,6 @@ export function toKubeState(state: ContainerState, containerID?: string): V1Cont
   }
 }
 
-function podLabel(pod: V1Pod): string {
-  return `${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`;
-}
-
 function containerStatus(
   spec: V1Container,
   status: ContainerStatus | undefined,
@@ -62,14 +64,20 @@ function containerStatus(
   const base: V1ContainerStatus = {
     name: spec.name,
     image: spec.image ?? '',
-    imageID: status?.imageID ?? '',
+    imageID: status ? kubeImageId(status) : '',
     ready: false,
     restartCount: status?.restartCount ?? 0,
     started: false,
     state: { waiting: { reason: notYet } },
   };
-  if (status?.containerID) base.containerID = status.containerID;
+  const containerID = status ? kubeContainerId(status.id) : undefined;
+  if (containerID) base.containerID = containerID;
   if (status?.lastState) base.lastState = toKubeState(status.lastState, undefined);
+  // The kubelet's termination message replaces what the runtime said of the exit.
+  const withMessage = (state: V1ContainerState): V1ContainerState => {
+    const message = status ? inputs.terminationMessage?.(status.id) : undefined;
+    return state.terminated && message ? { terminated: { ...state.terminated, message } } : state;
+  };
 
   const pending = inputs.waiting.get(spec.name);
   if (action?.kind === 'backoff' && status) {
@@ -81,21 +89,29 @@ function containerStatus(
         message: `back-off ${seconds}s restarting failed container=${spec.name} pod=${podLabel(inputs.pod)}`,
       },
     };
-    base.lastState = toKubeState(status.state, status.containerID);
+    base.lastState = withMessage(toKubeState(status.state, containerID));
     return base;
   }
   if (pending && (!status || action?.kind === 'run')) {
     base.state = {
       waiting: { reason: pending.reason, ...(pending.message ? { message: pending.message } : {}) },
     };
-    if (status && status.state.kind === 'terminated')
-      base.lastState = toKubeState(status.state, status.containerID);
+    if (status && status.state.kind === 'terminated') {
+      base.lastState = withMessage(toKubeState(status.state, containerID));
+    }
     return base;
   }
   if (!status) return base;
-  base.state = toKubeState(status.state, status.containerID);
-  base.started = status.state.kind === 'running';
-  base.ready = status.state.kind === 'running';
+  base.state = withMessage(toKubeState(status.state, containerID));
+  const health = (inputs.health ?? noHealth)(status.id);
+  const running = status.state.kind === 'running';
+  // pkg/kubelet/prober/prober_manager.go UpdatePodStatus: started once the startup probe passed (or
+  // there is none); ready once started and the readiness probe passed (or there is none).
+  base.started = running && health?.started !== false;
+  base.ready = base.started && (spec.readinessProbe ? health?.ready === true : true);
+  // A 1.34+ kubelet reports a regular init container that completed as ready.
+  if (plan?.role === 'init' && status.state.kind === 'terminated' && status.state.exitCode === 0)
+    base.ready = true;
   return base;
 }
 
@@ -105,9 +121,15 @@ export function podPhase(
   init: V1ContainerStatus[],
   apps: V1ContainerStatus[],
   initFailed: boolean,
+  sidecars: ReadonlySet<string> = new Set(),
 ): V1PodStatus['phase'] {
   if (initFailed) return 'Failed';
-  const initPending = init.some((s) => !s.state?.terminated || s.state.terminated.exitCode !== 0);
+  // A sidecar counts as initialized once it has started; a regular init container once it completed.
+  const initPending = init.some((s) =>
+    sidecars.has(s.name)
+      ? !s.started && !s.state?.terminated && !s.lastState?.terminated
+      : !s.state?.terminated || s.state.terminated.exitCode !== 0,
+  );
   if (initPending) return 'Pending';
   let running = 0;
   let waiting = 0;
@@ -192,11 +214,25 @@ export function buildPodStatus(inputs: StatusInputs): V1PodStatus {
       plan.initialized ? 'ContainerCreating' : 'PodInitializing',
     ),
   );
-  const phase = podPhase(pod.spec?.restartPolicy ?? 'Always', initStatuses, appStatuses, plan.initFailed);
+  const sidecars = new Set(plan.containers.filter((c) => c.role === 'sidecar').map((c) => c.name));
+  const phase = podPhase(
+    pod.spec?.restartPolicy ?? 'Always',
+    initStatuses,
+    appStatuses,
+    plan.initFailed,
+    sidecars,
+  );
   const completed = phase === 'Succeeded' || phase === 'Failed';
 
-  const incompleteInit = initStatuses.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
-  const unready = appStatuses.filter((s) => !s.ready).map((s) => s.name);
+  const incompleteInit = plan.initialized
+    ? []
+    : initStatuses
+        .filter((s) => (sidecars.has(s.name) ? !s.started : s.state?.terminated?.exitCode !== 0))
+        .map((s) => s.name);
+  // Sidecars count for readiness beside the app containers (pkg/kubelet/status/generate.go).
+  const unready = [...initStatuses.filter((s) => sidecars.has(s.name)), ...appStatuses]
+    .filter((s) => !s.ready)
+    .map((s) => s.name);
   const readyReason = completed ? 'PodCompleted' : 'ContainersNotReady';
   const readyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
   const sandboxUp = vm?.sandbox?.state.kind === 'running';

@@ -1,26 +1,41 @@
-// One pass of the pod controller over one pod: compare the pod (desired) with its pod VM on the VCH
-// (actual) and act on the difference. Safe to run twice, and safe after a crash at any point: every
-// decision is re-derived from the VCH, and every VCH call is idempotent.
-import type { CoreV1Api, V1Container, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+// One pass of the pod controller over one pod: derive the pod's state from the API server's pod and
+// the VCH (src/provider/pods/state/pod-state.ts decides), carry out the steps of that one decision,
+// and write the status. Safe to run twice, and safe after a crash at any point: every decision is
+// re-derived from the VCH, and every VCH call is idempotent.
+import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
-import { isConflict, isNotFound, messageOf, VicError } from '../../shared/errors.js';
+import { isConflict, isNotFound } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
-import type { EnvVar, PodVm, PodVmStatus } from '../../vch/types.js';
+import type { PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import { strategicMergePatch } from '../kube/patch.js';
 import { admit, type NodeAllocatable } from './admission.js';
 import { apiConfigSources } from './config-sources.js';
-import { containerEnv } from './env.js';
-import { effectivePolicy, ImagePulls } from './image-pulls.js';
+import { ContainerSteps, type StepContext, type StepOutcome } from './container-steps.js';
 import { buildPodStatus, type Waiting } from './pod-status.js';
-import { statusChanged } from './status-diff.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { pullCredentials } from './pull-secrets.js';
-import { runAsNonRootViolation } from './security-context.js';
+import { noHealth, type HealthOf, type PodPlan } from './state/container-plan.js';
+import {
+  decide,
+  isDeclared,
+  needsStatus,
+  podStateOf,
+  type PodDecision,
+  type PodStep,
+} from './state/pod-state.js';
+import { Hooks } from './hooks.js';
+import { TerminationMessages, type TerminationMessagesOptions } from './termination-messages.js';
+import { Termination } from './termination.js';
+import { ProbeMetrics } from './probes/metrics.js';
+import { Prober } from './probes/prober.js';
+import type { ExecInContainer } from './probes/runners.js';
+import { statusChanged } from './status-diff.js';
 import { ephemeralUnsupportedMessage } from './ephemeral.js';
-import { planPod, type ContainerPlan } from './sync-plan.js';
+
+export { isTerminal } from './state/pod-state.js';
 
 export interface PodSyncOptions {
   core: CoreV1Api;
@@ -36,6 +51,14 @@ export interface PodSyncOptions {
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
+  /** Runs a probe's or hook's command in a container; without it, no prober runs (unit tests). */
+  exec?: ExecInContainer;
+  /** A probe changed a container's health: its pod wants a pass. */
+  onHealthChange?: (podKey: string) => void;
+  /** Probe results by container ID, for tests without a prober. */
+  health?: HealthOf;
+  /** A container's log, for FallbackToLogsOnError. */
+  logs?: TerminationMessagesOptions['logs'];
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -43,16 +66,10 @@ export interface SyncResult {
   requeueAfterMs?: number;
 }
 
-const defaultGraceSeconds = 30;
-
-export function isTerminal(pod: V1Pod): boolean {
-  return pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
-}
-
-function fieldPathOf(pod: V1Pod, name: string): string {
-  const init = pod.spec?.initContainers?.some((c) => c.name === name);
-  return `spec.${init ? 'initContainers' : 'containers'}{${name}}`;
-}
+/** A pass carries the pod through at most this many moves before it writes the status. */
+const maxMovesPerPass = 4;
+const staleGraceSeconds = 1;
+const emptyProbeMetrics = new ProbeMetrics();
 
 /**
  * Conditions merge by type under a strategic merge patch, so a field we no longer write would
@@ -73,17 +90,48 @@ function withClearedFields(status: V1PodStatus): Record<string, unknown> {
 
 export class PodSync {
   readonly #o: PodSyncOptions;
-  readonly #pulls: ImagePulls;
+  readonly #steps: ContainerSteps;
+  readonly #termination: Termination;
   readonly #admitted = new Set<string>();
   readonly #log: Logger;
+  readonly #prober: Prober | undefined;
+  readonly #health: HealthOf;
+  readonly #messages: TerminationMessages;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
-    this.#pulls = new ImagePulls({
-      images: options.images,
+    this.#prober = options.exec
+      ? new Prober({
+          exec: options.exec,
+          clock: options.clock,
+          recorder: options.recorder,
+          logger: options.logger,
+          onChange: (key) => options.onHealthChange?.(key),
+        })
+      : undefined;
+    this.#health = this.#prober?.health ?? options.health ?? noHealth;
+    this.#messages = new TerminationMessages({
+      readFile: (id, path, max) => options.pods.readFile(id, path, max),
+      ...(options.logs ? { logs: options.logs } : {}),
+      logger: options.logger,
+    });
+    const hooks = options.exec
+      ? new Hooks({ exec: options.exec, clock: options.clock, logger: options.logger })
+      : undefined;
+    this.#termination = new Termination({
+      pods: options.pods,
       recorder: options.recorder,
+      logger: options.logger,
       clock: options.clock,
+      ...(hooks
+        ? { preStop: (pod, container, _id, budgetMs) => hooks.preStop(pod, container, budgetMs) }
+        : {}),
+    });
+    this.#steps = new ContainerSteps({
+      ...options,
+      kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
+      ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
     });
   }
 
@@ -96,33 +144,26 @@ export class PodSync {
     // A pod VM whose pod is gone, or was replaced by a new pod of the same name, goes.
     for (const stale of vms.filter((vm) => vm.pod.uid !== uid)) {
       this.#log.info({ pod: key, uid: stale.pod.uid }, 'removing pod VM of a pod that no longer exists');
-      await this.#o.pods.stop(stale.pod.uid);
+      // The pod object is gone (force-deleted or replaced): nobody waits for a grace period any more,
+      // so the kubelet's floor of 1 s applies (pod_workers.go calculateEffectiveGracePeriod).
+      await this.#o.pods.stop(stale.pod.uid, staleGraceSeconds);
       await this.#o.pods.remove(stale.pod.uid);
-      this.#pulls.forget(stale.pod.uid);
-      this.#admitted.delete(stale.pod.uid);
+      this.#forget(stale.pod.uid);
     }
     if (!pod || !uid) return {};
     const vm = vms.find((v) => v.pod.uid === uid);
-    if (pod.metadata?.deletionTimestamp) {
-      await this.#terminate(pod, vm);
-      return {};
-    }
-    if (isTerminal(pod)) return {};
     if (vm || pod.status?.startTime) this.#admitted.add(uid);
-    if (!this.#admitted.has(uid)) {
-      const others = active().filter(
-        (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
-      );
-      const decision = admit(pod, others, this.#o.allocatable(), this.#o.layoutLimits?.(), {
-        ...(this.#o.allowedUnsafeSysctls ? { allowedUnsafeSysctls: this.#o.allowedUnsafeSysctls } : {}),
-      });
-      if (!decision.admitted) {
-        await this.#reject(pod, decision.reason, decision.message);
-        return {};
-      }
-      this.#admitted.add(uid);
-    }
-    return this.#run(pod, vm);
+    return this.#pass(pod, vm, active);
+  }
+
+  /** The kubelet's prober metrics (GET /metrics/probes). */
+  probeMetrics(): Promise<{ contentType: string; text: string }> {
+    return (this.#prober?.metrics ?? emptyProbeMetrics).exposition();
+  }
+
+  /** Stops the prober's timers. */
+  stop(): void {
+    this.#prober?.stop();
   }
 
   /** Pods this node has admitted: their requests count against Allocatable. */
@@ -130,135 +171,223 @@ export class PodSync {
     return this.#admitted.has(uid);
   }
 
-  async #run(pod: V1Pod, vm: PodVm | undefined): Promise<SyncResult> {
+  async #pass(pod: V1Pod, vm: PodVm | undefined, active: () => V1Pod[]): Promise<SyncResult> {
     const o = this.#o;
     const uid = pod.metadata?.uid ?? '';
-    const sources = apiConfigSources(o.core);
-    const credentials = await pullCredentials(pod, sources);
-    const baseSpec = podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials });
-    if (!vm?.sandbox) {
-      await o.pods.ensureSandbox(baseSpec);
-    }
-    let status = await o.pods.status(uid);
-    if (status?.sandbox && status.sandbox.state.kind !== 'running') {
-      await o.pods.startContainer(status.sandbox.containerID.replace(/^docker:\/\//, ''));
-      status = await o.pods.status(uid);
-    }
-    const plan = planPod(pod, status, o.clock.now());
-    const waiting = new Map<string, Waiting>();
+    const health = this.#health;
     const retries: number[] = [];
-    for (const step of plan.containers) {
-      const retry = await this.#act(pod, step, status, credentials, sources, waiting);
-      if (retry !== undefined) retries.push(retry);
+    const waiting = new Map<string, Waiting>();
+    const admission = () => {
+      const others = active().filter(
+        (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
+      );
+      return admit(pod, others, o.allocatable(), o.layoutLimits?.(), {
+        ...(o.allowedUnsafeSysctls ? { allowedUnsafeSysctls: o.allowedUnsafeSysctls } : {}),
+      });
+    };
+    let ctx: StepContext | undefined;
+    let status: PodVmStatus | undefined;
+    let decision: PodDecision | undefined;
+    let statusFresh = false;
+    for (let moves = 0; moves < maxMovesPerPass; moves++) {
+      const admitted = this.#admitted.has(uid);
+      const kind = podStateOf({ pod, admitted });
+      if (needsStatus(kind) && !statusFresh) {
+        status = vm || moves > 0 ? await o.pods.status(uid) : undefined;
+        statusFresh = true;
+      }
+      decision = decide({ pod, vm, status, admitted, admission, health, nowMs: o.clock.now() });
+      if (!isDeclared(decision)) {
+        this.#log.error(
+          { pod: pod.metadata?.name, from: decision.from, to: decision.to },
+          'undeclared pod state move',
+        );
+      }
+      if (decision.requeueAfterMs !== undefined) retries.push(decision.requeueAfterMs);
+      // Pull secrets are read once, by the first move that may pull.
+      if (!ctx || (needsStatus(kind) && !ctx.credentialsRead)) {
+        ctx = await this.#context(pod, status, waiting, needsStatus(kind));
+      }
+      ctx.status = status;
+      let changed = false;
+      let failed = false;
+      for (const step of decision.steps) {
+        const outcome = await this.#carryOut(step, ctx, decision);
+        if (outcome.retryAfterMs !== undefined) retries.push(outcome.retryAfterMs);
+        changed ||= outcome.changed;
+        failed ||= outcome.failed === true;
+      }
+      if (changed) statusFresh = false;
+      if (!changed || failed || decision.to === 'terminated') break;
     }
-    for (const c of pod.spec?.ephemeralContainers ?? []) {
+    // Ephemeral containers are not started yet: say so rather than leave `kubectl debug` waiting.
+    for (const c of decision?.plan ? (pod.spec?.ephemeralContainers ?? []) : []) {
       const fieldPath = `spec.ephemeralContainers{${c.name}}`;
       o.recorder.record(pod, 'Warning', 'Failed', `Error: ${ephemeralUnsupportedMessage}`, fieldPath);
     }
-    const after = await o.pods.status(uid);
-    await this.#writeStatus(pod, after, planPod(pod, after, o.clock.now()), waiting);
+    if (decision?.plan && !ctx?.statusWritten) {
+      if (!statusFresh) status = await o.pods.status(uid);
+      // Probe workers first: a container with a readiness or startup probe is written unready and
+      // not started from its very first status, as the kubelet's initial results say.
+      this.#prober?.update(pod, status);
+      const plan = statusFresh
+        ? decision.plan
+        : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
+      if (plan) await this.#writeStatus(pod, status, plan, waiting, decision);
+    } else if (decision?.plan) this.#prober?.update(pod, status);
+    else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
   }
 
-  /** Carries out one container's step; returns when to look again, if a timer must bring us back. */
-  async #act(
+  async #context(
     pod: V1Pod,
-    step: ContainerPlan,
     status: PodVmStatus | undefined,
-    credentials: Awaited<ReturnType<typeof pullCredentials>>,
-    sources: ReturnType<typeof apiConfigSources>,
     waiting: Map<string, Waiting>,
-  ): Promise<number | undefined> {
-    const o = this.#o;
-    const action = step.action;
-    const fieldPath = fieldPathOf(pod, step.name);
-    if (action.kind === 'none') return undefined;
-    if (action.kind === 'start') {
-      await o.pods.startContainer(action.containerID.replace(/^docker:\/\//, ''));
-      o.recorder.record(pod, 'Normal', 'Started', `Started container ${step.name}`, fieldPath);
-      return undefined;
-    }
-    if (action.kind === 'backoff') {
-      o.recorder.record(
-        pod,
-        'Warning',
-        'BackOff',
-        `Back-off restarting failed container ${step.name} in pod ${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})`,
-        fieldPath,
-      );
-      return action.untilMs - o.clock.now();
-    }
-    const container = this.#container(pod, step.name);
-    if (!container) return undefined;
-    const image = container.image ?? '';
-    const pulled = await this.#pulls.ensure(
-      pod,
-      { name: step.name, image, policy: effectivePolicy(image, container.imagePullPolicy), fieldPath },
-      credentials,
-    );
-    if (!pulled.ok) {
-      waiting.set(step.name, pulled.waiting);
-      return pulled.retryAfterMs;
-    }
-    let env: EnvVar[];
-    try {
-      env = await containerEnv(container, {
-        pod,
-        hostIP: o.hostIP,
-        nodeAllocatable: o.allocatable(),
-        sources,
-        ...(status?.podIP ? { podIP: status.podIP } : {}),
-      });
-      const nonRoot = runAsNonRootViolation(pod, container, (await o.images.inspect(image))?.user ?? '');
-      if (nonRoot) throw new VicError('Invalid', nonRoot);
-    } catch (err) {
-      const message = messageOf(err);
-      waiting.set(step.name, { reason: 'CreateContainerConfigError', message });
-      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${message}`, fieldPath);
-      return 10_000;
-    }
-    // The image is present now: the create must not pull it a second time.
-    const spec = podVmSpec({ pod, nodeName: o.nodeName, env: new Map([[step.name, env]]), credentials });
-    for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
-    try {
-      const member = await o.pods.createContainer(spec, step.name, action.attempt);
-      o.recorder.record(pod, 'Normal', 'Created', `Created container: ${step.name}`, fieldPath);
-      await o.pods.startContainer(member.id);
-      o.recorder.record(pod, 'Normal', 'Started', `Started container ${step.name}`, fieldPath);
-    } catch (err) {
-      const message = messageOf(err);
-      this.#log.warn(
-        { pod: pod.metadata?.name, container: step.name, err: message },
-        'container did not start',
-      );
-      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${message}`, fieldPath);
-      waiting.set(step.name, { reason: 'CreateContainerError', message });
-      return 10_000;
-    }
-    return undefined;
+    runsContainers: boolean,
+  ): Promise<StepContext> {
+    const sources = apiConfigSources(this.#o.core);
+    // Pull secrets are read only by a pass that may pull.
+    const credentials = runsContainers ? await pullCredentials(pod, sources) : [];
+    return { pod, status, credentials, credentialsRead: runsContainers, sources, waiting };
   }
 
-  #container(pod: V1Pod, name: string): V1Container | undefined {
-    return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find(
-      (c) => c.name === name,
-    );
+  async #carryOut(step: PodStep, ctx: StepContext, decision: PodDecision): Promise<StepOutcome> {
+    const o = this.#o;
+    const { pod } = ctx;
+    const uid = pod.metadata?.uid ?? '';
+    switch (step.kind) {
+      case 'admit':
+        this.#admitted.add(uid);
+        return { changed: true };
+      case 'reject':
+        await this.#reject(pod, step.reason, step.message);
+        return { changed: false };
+      case 'prepareVolumes':
+        // The volumes helper's step lands here: make every volume the containers mount ready.
+        return { changed: false };
+      case 'ensureSandbox':
+        await o.pods.ensureSandbox(
+          podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials: ctx.credentials }),
+        );
+        return { changed: true };
+      case 'startSandbox':
+        await o.pods.startContainer(step.id);
+        return { changed: true };
+      case 'containers': {
+        const outcome: StepOutcome = { changed: false };
+        for (const plan of step.plan) {
+          const one = await this.#steps.act(ctx, plan);
+          outcome.changed ||= one.changed;
+          if (one.failed) outcome.failed = true;
+          if (one.retryAfterMs !== undefined) {
+            outcome.retryAfterMs = Math.min(outcome.retryAfterMs ?? Infinity, one.retryAfterMs);
+          }
+        }
+        return outcome;
+      }
+      case 'failPod':
+        o.recorder.record(pod, 'Warning', step.reason, step.message);
+        if (decision.plan) {
+          await this.#writeStatus(pod, ctx.status, decision.plan, ctx.waiting, decision, {
+            phase: 'Failed',
+            reason: step.reason,
+            message: step.message,
+          });
+          ctx.statusWritten = true;
+        }
+        // The next pass finds the pod Failed and stops what still runs, within its grace period.
+        return { changed: false, retryAfterMs: 0 };
+      case 'stopLeftovers':
+        await this.#termination.stopPod(
+          pod,
+          ctx.status,
+          pod.spec?.terminationGracePeriodSeconds ?? undefined,
+        );
+        await this.#refreshTerminalStatus(pod);
+        return { changed: false };
+      case 'terminate':
+        await this.#termination.stopPod(pod, await o.pods.status(uid), step.graceSeconds);
+        await o.pods.remove(uid);
+        this.#forget(uid);
+        return { changed: false };
+      case 'deletePodObject':
+        this.#forget(uid);
+        await this.#deleteObject(pod);
+        return { changed: false };
+    }
+  }
+
+  #forget(uid: string): void {
+    this.#prober?.forget(uid);
+    this.#messages.forget(uid);
+    this.#steps.forget(uid);
+    this.#admitted.delete(uid);
   }
 
   async #writeStatus(
     pod: V1Pod,
     vm: PodVmStatus | undefined,
-    plan: ReturnType<typeof planPod>,
-    waiting: Map<string, Waiting>,
-  ) {
+    plan: PodPlan,
+    waiting: ReadonlyMap<string, Waiting>,
+    decision: PodDecision,
+    override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>,
+  ): Promise<void> {
     const o = this.#o;
-    const status = buildPodStatus({ pod, vm, plan, waiting, hostIP: o.hostIP, now: new Date(o.clock.now()) });
+    await this.#messages.collect(pod, vm);
+    const built = buildPodStatus({
+      pod,
+      vm,
+      plan,
+      waiting,
+      health: this.#health,
+      terminationMessage: this.#messages.message,
+      hostIP: o.hostIP,
+      now: new Date(o.clock.now()),
+    });
+    const status = override ? { ...built, ...override } : built;
     if (!statusChanged(pod.status, status)) return;
+    this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
+    await this.#patchStatus(pod, withClearedFields(status));
+  }
+
+  /** A finished pod whose containers were just stopped: its container statuses say so. */
+  async #refreshTerminalStatus(pod: V1Pod): Promise<void> {
+    const o = this.#o;
+    const vm = await o.pods.status(pod.metadata?.uid ?? '');
+    const plan = decide({
+      pod: { ...pod, status: { ...pod.status, phase: 'Running' } },
+      vm: undefined,
+      status: vm,
+      admitted: true,
+      admission: () => ({ admitted: true }),
+      health: noHealth,
+      nowMs: o.clock.now(),
+    }).plan;
+    if (!plan) return;
+    await this.#messages.collect(pod, vm);
+    const built = buildPodStatus({
+      terminationMessage: this.#messages.message,
+      pod,
+      vm,
+      plan,
+      waiting: new Map(),
+      health: noHealth,
+      hostIP: o.hostIP,
+      now: new Date(o.clock.now()),
+    });
+    const kept = { phase: pod.status?.phase, reason: pod.status?.reason, message: pod.status?.message };
+    const status = { ...built, ...kept };
+    if (!statusChanged(pod.status, status)) return;
+    await this.#patchStatus(pod, withClearedFields(status));
+  }
+
+  async #patchStatus(pod: V1Pod, body: Record<string, unknown>): Promise<void> {
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? '';
     try {
       await callApi(`update status of pod ${namespace}/${name}`, () =>
-        o.core.patchNamespacedPodStatus(
-          { name, namespace, body: { status: withClearedFields(status) } },
+        this.#o.core.patchNamespacedPodStatus(
+          { name, namespace, body: { status: body } },
           strategicMergePatch,
         ),
       );
@@ -271,56 +400,28 @@ export class PodSync {
   async #reject(pod: V1Pod, reason: string, message: string): Promise<void> {
     const o = this.#o;
     o.recorder.record(pod, 'Warning', reason, message);
-    const name = pod.metadata?.name ?? '';
-    const namespace = pod.metadata?.namespace ?? '';
-    this.#log.info({ pod: `${namespace}/${name}`, reason }, 'pod rejected at admission');
-    await callApi(`reject pod ${namespace}/${name}`, () =>
-      o.core.patchNamespacedPodStatus(
-        {
-          name,
-          namespace,
-          body: {
-            status: {
-              phase: 'Failed',
-              reason,
-              message,
-              startTime: new Date(o.clock.now()),
-              // As a 1.34+ kubelet: the generation the rejection was decided on.
-              ...(pod.metadata?.generation !== undefined
-                ? { observedGeneration: pod.metadata.generation }
-                : {}),
-            },
-          },
-        },
-        strategicMergePatch,
-      ),
-    ).catch((err: unknown) => {
-      if (!isNotFound(err)) throw err;
+    this.#log.info(
+      { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason },
+      'pod rejected at admission',
+    );
+    await this.#patchStatus(pod, {
+      phase: 'Failed',
+      reason,
+      message,
+      startTime: new Date(o.clock.now()),
+      // As a 1.34+ kubelet: the generation the rejection was decided on.
+      ...(pod.metadata?.generation !== undefined ? { observedGeneration: pod.metadata.generation } : {}),
     });
   }
 
-  /** Graceful deletion: stop within the grace period, remove the pod VM, then the pod object. */
-  async #terminate(pod: V1Pod, vm: PodVm | undefined): Promise<void> {
-    const o = this.#o;
+  /** The pod VM is gone: the pod object goes too, unless it was replaced by a pod with another UID. */
+  async #deleteObject(pod: V1Pod): Promise<void> {
     const uid = pod.metadata?.uid ?? '';
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? '';
-    if (vm) {
-      const grace =
-        pod.metadata?.deletionGracePeriodSeconds ??
-        pod.spec?.terminationGracePeriodSeconds ??
-        defaultGraceSeconds;
-      for (const m of vm.members.filter((m) => m.state === 'running')) {
-        o.recorder.record(pod, 'Normal', 'Killing', `Stopping container ${m.name}`, fieldPathOf(pod, m.name));
-      }
-      await o.pods.stop(uid, grace);
-      await o.pods.remove(uid);
-    }
-    this.#pulls.forget(uid);
-    this.#admitted.delete(uid);
     try {
       await callApi(`delete pod ${namespace}/${name}`, () =>
-        o.core.deleteNamespacedPod({
+        this.#o.core.deleteNamespacedPod({
           name,
           namespace,
           gracePeriodSeconds: 0,

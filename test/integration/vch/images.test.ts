@@ -163,10 +163,7 @@ test.serial('a pod VM from the private registry reports a docker-pullable image 
   await vch.pods.start(spec.pod.uid);
   const status = await vch.pods.status(spec.pod.uid);
   t.is(status?.containers[0]?.image, PRIVATE);
-  t.regex(
-    status?.containers[0]?.imageID ?? '',
-    /^docker-pullable:\/\/127\.0\.0\.1:15000\/vic\/busybox@sha256:[0-9a-f]{64}$/,
-  );
+  t.regex(status?.containers[0]?.repoDigest ?? '', /^127\.0\.0\.1:15000\/vic\/busybox@sha256:[0-9a-f]{64}$/);
   await vch.pods.remove(spec.pod.uid);
 });
 

@@ -1,0 +1,298 @@
+// The prober: one worker per probe of each running container, all driven by one scheduler, with
+// results kept in memory by container ID as the kubelet's prober keeps them (pkg/kubelet/prober/
+// worker.go, prober.go). A result that changes a container's health (ready, started, failed) asks
+// for a pass of its pod; the pod state then decides what to do with it.
+import type { V1Container, V1Pod } from '@kubernetes/client-node';
+import type { Clock } from '../../../shared/clock.js';
+import type { Logger } from '../../../shared/logger.js';
+import type { ContainerStatus, PodVmStatus } from '../../../vch/types.js';
+import type { EventRecorder } from '../../kube/event-recorder.js';
+import { fieldPathOf } from '../pod-names.js';
+import type { ContainerHealth } from '../state/container-plan.js';
+import { ProbeMetrics } from './metrics.js';
+import { containerProbes, probeSpec, type ProbeSpec, type ProbeType } from './probe-spec.js';
+import { runProbe, type ExecInContainer, type ProbeOutcome, type ProbeResult } from './runners.js';
+import { ProbeScheduler, type Scheduled } from './scheduler.js';
+
+export interface ProberOptions {
+  exec: ExecInContainer;
+  clock: Clock;
+  recorder: EventRecorder;
+  logger: Logger;
+  /** A container's health changed: the pod wants a pass. */
+  onChange: (podKey: string) => void;
+  /** At most this many exec probes at once, so the VCH is never swamped (network probes are free). */
+  maxConcurrentExec?: number;
+  /** Runs one probe; the real handlers by default (tests replace it). */
+  run?: typeof runProbe;
+}
+
+interface Worker {
+  key: string;
+  pod: V1Pod;
+  podKey: string;
+  containerName: string;
+  containerId: string;
+  startedAtMs: number;
+  spec: ProbeSpec;
+  result: ProbeResult | undefined;
+  resultRun: number;
+  /** A liveness or startup failure holds the worker until the container is replaced. */
+  onHold: boolean;
+  busy: boolean;
+  timer?: Scheduled;
+  stopped: boolean;
+}
+
+const capitalized: Record<ProbeType, string> = {
+  liveness: 'Liveness',
+  readiness: 'Readiness',
+  startup: 'Startup',
+};
+
+export class Prober {
+  readonly metrics = new ProbeMetrics();
+  readonly #o: ProberOptions;
+  readonly #scheduler: ProbeScheduler;
+  readonly #workers = new Map<string, Worker>();
+  readonly #health = new Map<string, ContainerHealth>();
+  readonly #podIPs = new Map<string, string>();
+  readonly #log: Logger;
+  readonly #run: typeof runProbe;
+  #execInFlight = 0;
+  readonly #execWaiting: Array<() => void> = [];
+
+  constructor(options: ProberOptions) {
+    this.#o = options;
+    this.#scheduler = new ProbeScheduler(options.clock);
+    this.#log = options.logger.child({ component: 'prober' });
+    this.#run = options.run ?? runProbe;
+  }
+
+  /** The health of one container, by Docker container ID. */
+  readonly health = (containerId: string): ContainerHealth | undefined => this.#health.get(containerId);
+
+  /** Number of probe workers running. */
+  get workers(): number {
+    return this.#workers.size;
+  }
+
+  /**
+   * After each pass: a worker for every probe of every running container of the pod, none for
+   * anything else. A restarted container has a new ID, so its probes start afresh.
+   */
+  update(pod: V1Pod, vm: PodVmStatus | undefined): void {
+    const uid = pod.metadata?.uid ?? '';
+    const podKey = `${pod.metadata?.namespace}/${pod.metadata?.name}`;
+    if (vm?.podIP) this.#podIPs.set(uid, vm.podIP);
+    const wanted = new Set<string>();
+    const statuses = [...(vm?.initContainers ?? []), ...(vm?.containers ?? [])];
+    for (const container of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])]) {
+      const status = statuses.find((s) => s.name === container.name);
+      if (!status || status.state.kind !== 'running') continue;
+      for (const { type, probe } of containerProbes(container)) {
+        const key = `${uid}/${container.name}/${type}/${status.id}`;
+        wanted.add(key);
+        const existing = this.#workers.get(key);
+        if (existing) {
+          existing.pod = pod;
+          continue;
+        }
+        const spec = probeSpec(type, probe, container);
+        if (typeof spec === 'string') {
+          this.#log.warn(
+            { pod: podKey, container: container.name, probe: type, why: spec },
+            'probe cannot run',
+          );
+          continue;
+        }
+        this.#start(pod, podKey, container, status, spec, key);
+      }
+    }
+    for (const [key, worker] of this.#workers) {
+      if (key.startsWith(`${uid}/`) && !wanted.has(key)) this.#stop(worker);
+    }
+  }
+
+  /** Stops every worker of a pod that is gone. */
+  forget(uid: string): void {
+    for (const [key, worker] of this.#workers) if (key.startsWith(`${uid}/`)) this.#stop(worker);
+    this.#podIPs.delete(uid);
+  }
+
+  stop(): void {
+    for (const worker of this.#workers.values()) this.#stop(worker);
+    this.#scheduler.stop();
+  }
+
+  #start(
+    pod: V1Pod,
+    podKey: string,
+    container: V1Container,
+    status: ContainerStatus,
+    spec: ProbeSpec,
+    key: string,
+  ): void {
+    const startedAtMs =
+      status.state.kind === 'running' ? status.state.startedAt.getTime() : this.#o.clock.now();
+    const worker: Worker = {
+      key,
+      pod,
+      podKey,
+      containerName: container.name,
+      containerId: status.id,
+      startedAtMs,
+      spec,
+      result: undefined,
+      resultRun: 0,
+      onHold: false,
+      busy: false,
+      stopped: false,
+    };
+    this.#workers.set(key, worker);
+    // The kubelet's initial values: readiness Failure, startup not started, liveness Success.
+    const health = this.#healthOf(status.id);
+    if (spec.type === 'readiness') health.ready ??= false;
+    if (spec.type === 'startup') health.started ??= false;
+    const first = Math.max(this.#o.clock.now(), startedAtMs + spec.initialDelayMs);
+    worker.timer = this.#scheduler.at(first, () => void this.#tick(worker));
+  }
+
+  #stop(worker: Worker): void {
+    worker.stopped = true;
+    worker.timer?.cancel();
+    this.#workers.delete(worker.key);
+    if (![...this.#workers.values()].some((w) => w.containerId === worker.containerId)) {
+      this.#health.delete(worker.containerId);
+    }
+    const uid = worker.pod.metadata?.uid ?? '';
+    if (![...this.#workers.values()].some((w) => w.key.startsWith(`${uid}/${worker.containerName}/`))) {
+      this.metrics.forget({
+        container: worker.containerName,
+        pod: worker.pod.metadata?.name ?? '',
+        namespace: worker.pod.metadata?.namespace ?? '',
+        podUid: uid,
+      });
+    }
+  }
+
+  #healthOf(containerId: string): ContainerHealth {
+    let h = this.#health.get(containerId);
+    if (!h) {
+      h = {};
+      this.#health.set(containerId, h);
+    }
+    return h;
+  }
+
+  async #tick(worker: Worker): Promise<void> {
+    if (worker.stopped) return;
+    try {
+      if (!worker.busy && this.#shouldProbe(worker)) {
+        worker.busy = true;
+        try {
+          await this.#probeOnce(worker);
+        } finally {
+          worker.busy = false;
+        }
+      }
+    } catch (err) {
+      this.#log.warn({ pod: worker.podKey, container: worker.containerName, err }, 'probe failed to run');
+    }
+    if (worker.stopped) return;
+    worker.timer = this.#scheduler.at(
+      this.#o.clock.now() + worker.spec.periodMs,
+      () => void this.#tick(worker),
+    );
+  }
+
+  /** worker.go doProbe: startup probes stop once passed; the others wait for the container to start. */
+  #shouldProbe(worker: Worker): boolean {
+    if (worker.onHold) return false;
+    const health = this.#health.get(worker.containerId);
+    const started = health?.started !== false;
+    if (worker.spec.type === 'startup') return !started;
+    return started;
+  }
+
+  async #probeOnce(worker: Worker): Promise<void> {
+    const { spec } = worker;
+    const uid = worker.pod.metadata?.uid ?? '';
+    const began = this.#o.clock.now();
+    const outcome = await this.#limited(spec.handler.kind === 'exec', () =>
+      this.#run(
+        spec.handler,
+        { uid, containerName: worker.containerName, podIP: this.#podIPs.get(uid) },
+        {
+          timeoutMs: spec.timeoutMs,
+          exec: this.#o.exec,
+        },
+      ),
+    );
+    if (worker.stopped) return;
+    this.metrics.observe(
+      {
+        type: spec.type,
+        container: worker.containerName,
+        pod: worker.pod.metadata?.name ?? '',
+        namespace: worker.pod.metadata?.namespace ?? '',
+        podUid: uid,
+      },
+      outcome.result,
+      (this.#o.clock.now() - began) / 1000,
+    );
+    this.#record(worker, outcome);
+  }
+
+  /** The result-run logic of worker.go: a verdict changes only after its threshold of results in a row. */
+  #record(worker: Worker, outcome: ProbeOutcome): void {
+    const { spec } = worker;
+    if (outcome.result === 'unknown') return;
+    if (outcome.result === 'failure') {
+      this.#o.recorder.record(
+        worker.pod,
+        'Warning',
+        'Unhealthy',
+        `${capitalized[spec.type]} probe failed: ${outcome.output.trim()}`,
+        fieldPathOf(worker.pod, worker.containerName),
+      );
+    }
+    if (worker.result === outcome.result) worker.resultRun += 1;
+    else {
+      worker.result = outcome.result;
+      worker.resultRun = 1;
+    }
+    const threshold = outcome.result === 'success' ? spec.successThreshold : spec.failureThreshold;
+    if (worker.resultRun < threshold) return;
+    const health = this.#healthOf(worker.containerId);
+    const before = JSON.stringify(health);
+    const ok = outcome.result === 'success';
+    if (spec.type === 'readiness') health.ready = ok;
+    if (spec.type === 'startup' && ok) health.started = true;
+    if (!ok && spec.type !== 'readiness') {
+      health.failed = {
+        probe: spec.type === 'startup' ? 'startup' : 'liveness',
+        message: outcome.output.trim(),
+        ...(spec.terminationGracePeriodSeconds !== undefined
+          ? { graceSeconds: spec.terminationGracePeriodSeconds }
+          : {}),
+      };
+      worker.onHold = true;
+      worker.resultRun = 0;
+    }
+    if (JSON.stringify(health) !== before) this.#o.onChange(worker.podKey);
+  }
+
+  async #limited<T>(isExec: boolean, run: () => Promise<T>): Promise<T> {
+    if (!isExec) return run();
+    const max = this.#o.maxConcurrentExec ?? 32;
+    if (this.#execInFlight >= max) await new Promise<void>((resolve) => this.#execWaiting.push(resolve));
+    this.#execInFlight += 1;
+    try {
+      return await run();
+    } finally {
+      this.#execInFlight -= 1;
+      this.#execWaiting.shift()?.();
+    }
+  }
+}

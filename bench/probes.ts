@@ -5,6 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import { kubeConfig, testNamespace } from '../test/support/env.js';
+import { kubeletRequest } from '../test/support/kubelet-client.js';
 import { podOn, shell } from '../test/support/pods.js';
 import { VicKubelet } from '../test/support/vic-kubelet.js';
 
@@ -31,6 +32,17 @@ function treeCpuSeconds(pid: number): number {
     }
   };
   visit(pid);
+  return total;
+}
+
+/** Probes completed so far, every type and result, from the node's /metrics/probes. */
+async function probeCount(port: number): Promise<number> {
+  const reply = await kubeletRequest(port, 'GET', '/metrics/probes', 'apiserver');
+  let total = 0;
+  for (const line of reply.body.split('\n')) {
+    const m = /^prober_probe_total\{.*\} (\d+)$/.exec(line);
+    if (m) total += Number(m[1]);
+  }
   return total;
 }
 
@@ -68,24 +80,33 @@ try {
   const readyDeadline = Date.now() + 30 * 60_000;
   for (;;) {
     const pods = await core.listNamespacedPod({ namespace: ns.name });
-    const ready = pods.items.filter((p) => p.status?.containerStatuses?.[0]?.ready).length;
-    if (ready === n) break;
-    if (Date.now() > readyDeadline) throw new Error(`only ${ready} of ${n} pods became ready`);
+    // Every container running is enough: readiness is what the probes decide, and on a starved
+    // machine not every pod may pass them.
+    const running = pods.items.filter((p) => p.status?.containerStatuses?.[0]?.state?.running).length;
+    if (running === n) break;
+    if (Date.now() > readyDeadline) throw new Error(`only ${running} of ${n} pods run`);
     await new Promise((r) => setTimeout(r, 2000));
   }
   // Let the start-up work settle before measuring.
   await new Promise((r) => setTimeout(r, 10_000));
   const vkPid = vk.pid ?? 0;
   const dPid = dockerdPid();
-  const before = { vk: treeCpuSeconds(vkPid), dockerd: treeCpuSeconds(dPid), at: Date.now() };
+  const before = {
+    vk: treeCpuSeconds(vkPid),
+    dockerd: treeCpuSeconds(dPid),
+    at: Date.now(),
+    probes: await probeCount(vk.port),
+  };
   await new Promise((r) => setTimeout(r, seconds * 1000));
   const minutes = (Date.now() - before.at) / 60_000;
+  const done = (await probeCount(vk.port)) - before.probes;
   const vkPerMin = (treeCpuSeconds(vkPid) - before.vk) / minutes;
   const dPerMin = (treeCpuSeconds(dPid) - before.dockerd) / minutes;
   const probesPerSecond = kind === 'both' ? 2 * n : kind === 'none' ? 0 : n;
   console.log(
-    `${n} pods, probes: ${kind} (${probesPerSecond} probes/s): vic-kubelet ${vkPerMin.toFixed(1)} CPU s/min, ` +
-      `dockerd ${dPerMin.toFixed(1)} CPU s/min (measured over ${(minutes * 60).toFixed(0)} s)`,
+    `${n} pods, probes: ${kind} (${probesPerSecond} probes/s asked, ${(done / minutes / 60).toFixed(1)} probes/s done): ` +
+      `vic-kubelet ${vkPerMin.toFixed(1)} CPU s/min, dockerd ${dPerMin.toFixed(1)} CPU s/min ` +
+      `(measured over ${(minutes * 60).toFixed(0)} s)`,
   );
 } finally {
   await ns.cleanup();

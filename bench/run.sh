@@ -20,3 +20,5 @@ echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} p
 for kind in none httpGet exec both; do
   npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
 done
+echo "== what volumes add to a pod start (no volume, kube-api-access, three volumes)"
+npx tsx bench/volumes.ts "${BENCH_N:-10}"

@@ -83,6 +83,13 @@ export const configSchema = z
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     /** text: one readable line per event; json: pino's JSON lines; auto: text on a terminal only. */
     logFormat: z.enum(['auto', 'json', 'text']),
+    // issue 10: the API server as pod VMs reach it (KUBERNETES_SERVICE_HOST/PORT), and cluster DNS.
+    kubernetesServiceAddress: z
+      .string()
+      .regex(/^(\[[0-9a-fA-F:]+\]|[^:[\]]+):\d{1,5}$/, 'must be host:port')
+      .optional(),
+    clusterDns: z.array(z.string().min(1)).optional(),
+    clusterDomain: z.string().min(1).optional(),
   })
   .strict();
 

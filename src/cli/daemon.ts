@@ -13,6 +13,7 @@ import { KubeletEventRecorder } from '../provider/kube/event-recorder.js';
 import { NodeController, type NodeHostSource } from '../provider/node/node-controller.js';
 import type { HostFacts, NodeConfig } from '../provider/node/types.js';
 import { PodController } from '../provider/pods/pod-controller.js';
+import type { PodConfig } from '../provider/pods/pod-sync.js';
 import { VicProvider } from '../provider/vic-provider.js';
 import { createVch, profileSummary, type Vch } from '../vch/index.js';
 import type { Config } from './config.js';
@@ -91,6 +92,17 @@ export function nodeConfig(config: Config): NodeConfig {
   };
 }
 
+/** What pods are told about the cluster (issue 10). */
+function podConfig(config: Config): PodConfig {
+  const address = config.kubernetesServiceAddress;
+  const split = address ? /^\[?(.*?)\]?:(\d+)$/.exec(address) : undefined;
+  return {
+    ...(split ? { kubernetesServiceAddress: { host: split[1] ?? '', port: Number(split[2]) } } : {}),
+    ...(config.clusterDns ? { clusterDns: config.clusterDns } : {}),
+    ...(config.clusterDomain ? { clusterDomain: config.clusterDomain } : {}),
+  };
+}
+
 export function startDaemon(config: Config, logger: Logger): Daemon {
   const kc = loadKubeConfig(config.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
@@ -140,6 +152,7 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
       : {}),
     recorder,
     logger,
+    podConfig: podConfig(config),
     observer: {
       synced(durationMs, error) {
         metrics.observePodSync(durationMs / 1000, error ? 'error' : 'success');

@@ -40,6 +40,9 @@ interface Flags {
   maxPods?: string;
   logLevel?: string;
   logFormat?: string;
+  kubernetesServiceAddress?: string;
+  clusterDns?: string;
+  clusterDomain?: string;
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -66,6 +69,9 @@ const flagOfPath: Record<string, string> = {
   maxPods: '--max-pods',
   logLevel: '--log-level',
   logFormat: '--log-format',
+  kubernetesServiceAddress: '--kubernetes-service-address',
+  clusterDns: '--cluster-dns',
+  clusterDomain: '--cluster-domain',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -115,6 +121,9 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.maxPods) out.maxPods = Number(f.maxPods);
   if (f.logLevel) out.logLevel = f.logLevel;
   if (f.logFormat) out.logFormat = f.logFormat;
+  if (f.kubernetesServiceAddress) out.kubernetesServiceAddress = f.kubernetesServiceAddress;
+  if (f.clusterDns) out.clusterDns = f.clusterDns.split(',').map((s) => s.trim());
+  if (f.clusterDomain) out.clusterDomain = f.clusterDomain;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -197,6 +206,24 @@ export function program(): Command {
     .addOption(option('--capacity <cpu=..,memory=..,pods=..>', 'replace capacity read from the VCH'))
     .addOption(option('--reserved <cpu=..,memory=..>', 'held back from Allocatable'))
     .addOption(option('--max-pods <n>', 'pods this node admits (default 110)'))
+    .addOption(
+      option(
+        '--kubernetes-service-address <host:port>',
+        'the API server as pod VMs reach it: KUBERNETES_SERVICE_HOST/PORT (default: the kubernetes service)',
+      ),
+    )
+    .addOption(
+      option(
+        '--cluster-dns <ip,...>',
+        'DNS server(s) of dnsPolicy ClusterFirst (none: pods fall back to Default)',
+      ),
+    )
+    .addOption(
+      option(
+        '--cluster-domain <domain>',
+        'the cluster domain of ClusterFirst search paths (default cluster.local)',
+      ),
+    )
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([
         'trace',

@@ -81,12 +81,13 @@ const spec: PodVmSpec = {
       ports: [{ containerPort: 80 }, { containerPort: 53, protocol: 'UDP', hostPort: 5353 }],
       resources: { limits: { nanoCpus: 1e9, memoryBytes: 2 ** 27 } },
       env: [{ name: 'A', value: '1' }],
-      volumeMounts: [{ source: '/data', containerPath: '/mnt', readOnly: true }],
+      volumeMounts: [{ source: 'data', containerPath: '/mnt', readOnly: true }],
     },
     { name: 'side', image: 'busybox', resources: { limits: { nanoCpus: 5e8, memoryBytes: 2 ** 26 } } },
   ],
   terminationGracePeriodSeconds: 7,
   dns: { nameservers: ['10.0.0.10'], searches: ['ns.svc.cluster.local'] },
+  volumes: [{ name: 'data' }],
 };
 
 test('the sandbox owns hostname, ports and the pod envelope', (t) => {
@@ -101,6 +102,29 @@ test('the sandbox owns hostname, ports and the pod envelope', (t) => {
   t.deepEqual(o.HostConfig?.Dns, ['10.0.0.10']);
   t.is(o.Labels?.[Label.role], 'sandbox');
   t.is(o.Labels?.[Label.gracePeriod], '7');
+  // Every pod volume is mounted in the sandbox, where content is written over the archive endpoint.
+  t.deepEqual(o.HostConfig?.Mounts, [
+    {
+      Type: 'volume',
+      Source: 'k8s_vol_data_u-1',
+      Target: '/.vic-kubelet/volumes/data',
+      VolumeOptions: { NoCopy: true },
+    },
+  ]);
+});
+
+test('a mount of a volume the pod VM does not have is refused, never a host path', (t) => {
+  const c = { name: 'x', image: 'busybox', volumeMounts: [{ source: '/etc', containerPath: '/host' }] };
+  const err = t.throws(() =>
+    containerCreateOptions({ ...spec, containers: [c] }, c, {
+      sandboxId: 'sb',
+      role: 'app',
+      index: 0,
+      attempt: 0,
+      image: { entrypoint: [], cmd: ['sh'] },
+    }),
+  );
+  t.regex(err.message, /mounts volume "\/etc", which the pod VM does not have/);
 });
 
 test('a pod container joins the sandbox and carries no hostname or ports', (t) => {
@@ -120,7 +144,15 @@ test('a pod container joins the sandbox and carries no hostname or ports', (t) =
   t.deepEqual(o.Cmd, []);
   t.deepEqual(o.Env, ['A=1']);
   t.is(o.StopTimeout, 7);
-  t.deepEqual(o.HostConfig?.Mounts, [{ Type: 'bind', Source: '/data', Target: '/mnt', ReadOnly: true }]);
+  t.deepEqual(o.HostConfig?.Mounts, [
+    {
+      Type: 'volume',
+      Source: 'k8s_vol_data_u-1',
+      Target: '/mnt',
+      ReadOnly: true,
+      VolumeOptions: { NoCopy: true },
+    },
+  ]);
   t.is(o.Labels?.[Label.attempt], '2');
   t.is(o.Labels?.[Label.containerName], 'app');
 });

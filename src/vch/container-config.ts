@@ -10,7 +10,9 @@ import type {
   EnvVar,
   PodVmSpec,
   Resources,
+  VolumeMount,
 } from './types.js';
+import { dockerVolumeName, sandboxVolumePath } from './volumes.js';
 
 export interface ImageCommand {
   entrypoint: string[];
@@ -226,11 +228,43 @@ export function sandboxCreateOptions(
       // Other containers can only join an IPC namespace that was made shareable.
       IpcMode: 'shareable',
       RestartPolicy: { Name: 'no' },
+      // Every pod volume, so that content can be written through the sandbox (the archive endpoint).
+      Mounts: (spec.volumes ?? []).map((v) => ({
+        Type: 'volume' as const,
+        Source: dockerVolumeName(spec.pod.uid, v.name),
+        Target: sandboxVolumePath(v.name),
+        VolumeOptions: noCopy,
+      })),
       ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
       ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
       ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
       ...pod.host,
     },
+  };
+}
+
+// The typings call Labels and DriverConfig required; the Docker API does not.
+const noCopy = { NoCopy: true } as NonNullable<Docker.MountSettings['VolumeOptions']>;
+
+/**
+ * A container's mount of a pod volume: always a named volume on the VCH, never a host path (the VCH
+ * may be remote). NoCopy: Docker would otherwise copy the image's files at that path into a new
+ * volume, which a Kubernetes volume never shows.
+ */
+function volumeMount(spec: PodVmSpec, container: ContainerSpec, m: VolumeMount) {
+  if (!(spec.volumes ?? []).some((v) => v.name === m.source)) {
+    throw new VicError(
+      'Invalid',
+      `container "${container.name}" mounts volume "${m.source}", which the pod VM does not have`,
+      { details: { container: container.name } },
+    );
+  }
+  return {
+    Type: 'volume' as const,
+    Source: dockerVolumeName(spec.pod.uid, m.source),
+    Target: m.containerPath,
+    ReadOnly: m.readOnly ?? false,
+    VolumeOptions: noCopy,
   };
 }
 
@@ -283,12 +317,7 @@ export function containerCreateOptions(
       IpcMode: joined,
       ...(spec.shareProcessNamespace ? { PidMode: joined } : {}),
       RestartPolicy: { Name: 'no' },
-      Mounts: (container.volumeMounts ?? []).map((m) => ({
-        Type: m.source.startsWith('/') ? ('bind' as const) : ('volume' as const),
-        Source: m.source,
-        Target: m.containerPath,
-        ReadOnly: m.readOnly ?? false,
-      })),
+      Mounts: (container.volumeMounts ?? []).map((m) => volumeMount(spec, container, m)),
     },
   };
 }

@@ -16,8 +16,9 @@ import { sandboxFile } from './sandbox-file.js';
 import { PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
-import { StatusReader } from './status.js';
+import { emptyVmPerPodStatus, StatusReader } from './status.js';
 import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
+import { PodVolumes } from './volumes.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
@@ -47,7 +48,11 @@ export { LABEL_PREFIX, Label } from './labels.js';
  */
 export interface PodVmLifecycle {
   list(): Promise<PodVm[]>;
-  status(uid: string): Promise<PodVmStatus | undefined>;
+  /**
+   * The pod VM's status. Given the pod, a layout without sandbox containers (vm-per-pod) reports a pod
+   * VM with no container yet as its running virtual sandbox, so the caller moves on to the containers.
+   */
+  status(uid: string, pod?: PodIdentity): Promise<PodVmStatus | undefined>;
   ensureSandbox(spec: PodVmSpec): Promise<PodVmMember>;
   createContainer(spec: PodVmSpec, name: string, attempt?: number | MemberAttempt): Promise<PodVmMember>;
   startContainer(id: string): Promise<void>;
@@ -79,6 +84,14 @@ export interface PodVmStreams {
   attach(target: ExecTarget, io: AttachIO): Promise<SessionResult>;
   portForward(uid: string, port: number): Promise<Duplex>;
 }
+
+/** A pod's volumes on the VCH and their content (issue 10). */
+export interface VchVolumes {
+  ensure: PodVolumes['ensure'];
+  write: PodVolumes['write'];
+  forget(sandboxId: string): void;
+}
+export type { VolumeWrites } from './volumes.js';
 
 export interface VchHost {
   facts(): Promise<HostFacts>;
@@ -135,6 +148,7 @@ export class Vch {
   readonly images: VchImages;
   readonly stats: VchStats;
   readonly knowledge: VchKnowledge;
+  readonly volumes: VchVolumes;
   readonly #collector: StatsCollector;
   readonly #watchers = new Set<EventWatcher>();
   readonly #clock: Clock | undefined;
@@ -156,10 +170,11 @@ export class Vch {
     );
     const knowledge = new Knowledge(this.client, options.profile ?? {}, this.#logger);
     this.knowledge = knowledge;
+    const layout = async () => (knowledge.current() ?? (await knowledge.detect())).layout;
     const podVms = new PodVms(this.client, images, {
       nodeName: options.nodeName,
       logger: this.#logger,
-      layout: async () => (knowledge.current() ?? (await knowledge.detect())).layout,
+      layout,
       ...(options.sandboxImage ? { sandboxImage: options.sandboxImage } : {}),
     });
     const statusReader = new StatusReader(this.client, options.nodeName);
@@ -176,7 +191,9 @@ export class Vch {
     this.pods = {
       list: () => podVms.list(),
       get: (uid) => podVms.get(uid),
-      status: (uid) => statusReader.podVmStatus(uid),
+      status: async (uid, pod) =>
+        (await statusReader.podVmStatus(uid)) ??
+        (pod && (await layout()) === 'vm-per-pod' ? emptyVmPerPodStatus(pod, options.nodeName) : undefined),
       create: (spec) => podVms.create(spec),
       ensureSandbox: (spec) => podVms.ensureSandbox(spec),
       createContainer: (spec, name, attempt) => podVms.createContainer(spec, name, attempt),
@@ -220,6 +237,7 @@ export class Vch {
       },
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
+    this.volumes = new PodVolumes(this.client, options.nodeName);
   }
 
   /**

@@ -19,6 +19,7 @@ import {
   virtualSandbox,
 } from './list.js';
 import type { ContainerSpec, PodVm, PodVmMember, PodVmSpec } from './types.js';
+import { removePodVolumes } from './volumes.js';
 
 export const DEFAULT_SANDBOX_IMAGE = 'vic-test/pause:latest';
 /** The one default grace period (Kubernetes' own default), for a stop that names none. */
@@ -259,6 +260,8 @@ export class PodVms {
     // Members first: the sandbox holds the namespaces they live in.
     await Promise.all(containers.filter((c) => !sandboxIds.has(c.Id)).map((c) => this.removeContainer(c.Id)));
     await Promise.all([...sandboxIds].map((id) => this.removeContainer(id)));
+    // The pod's volumes go with it (issue 10: volumes are named Docker volumes labelled with the pod).
+    await removePodVolumes(this.#client, this.#nodeName, uid);
   }
 
   async removeContainer(id: string): Promise<void> {

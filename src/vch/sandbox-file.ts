@@ -3,6 +3,7 @@
 // can be read back over the archive API after it stopped. Only for storage drivers that show the
 // sandbox's writable layer (overlay2's UpperDir); undefined elsewhere.
 import { call, type VchClient } from './client.js';
+import { isVirtualSandbox } from './list.js';
 
 const dir = '.vk-files';
 
@@ -43,6 +44,8 @@ export async function sandboxFile(
   sandboxId: string,
   name: string,
 ): Promise<string | undefined> {
+  // A vm-per-pod pod VM has no sandbox container to keep the file in (and a VIC VCH refuses host paths).
+  if (isVirtualSandbox(sandboxId)) return undefined;
   const sandbox = client.docker.getContainer(sandboxId);
   const info = await call(client, `inspect sandbox ${sandboxId}`, () => sandbox.inspect());
   const upper = (info.GraphDriver?.Data as Record<string, string> | undefined)?.UpperDir;

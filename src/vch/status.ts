@@ -4,8 +4,15 @@
 import type Docker from 'dockerode';
 import { callOrUndefined, type VchClient } from './client.js';
 import { parseLabels } from './labels.js';
-import { getPodVm, isVirtualSandbox, latestMembers, networkOwner } from './list.js';
-import type { ContainerState, ContainerStatus, PodVm, PodVmMember, PodVmStatus } from './types.js';
+import { getPodVm, isVirtualSandbox, latestMembers, networkOwner, virtualSandbox } from './list.js';
+import type {
+  ContainerState,
+  ContainerStatus,
+  PodIdentity,
+  PodVm,
+  PodVmMember,
+  PodVmStatus,
+} from './types.js';
 
 /** Docker writes the zero time for "never". */
 export function dockerTime(value: string | undefined): Date | undefined {
@@ -193,5 +200,17 @@ export function virtualSandboxStatus(sandbox: PodVmMember): ContainerStatus {
     imageId: '',
     state: { kind: 'running', startedAt: sandbox.createdAt },
     restartCount: 0,
+  };
+}
+
+/** A vm-per-pod pod VM before its first container: nothing on the VCH yet but its virtual sandbox. */
+export function emptyVmPerPodStatus(pod: PodIdentity, nodeName: string): PodVmStatus {
+  const empty = { pod, members: [] };
+  return {
+    pod,
+    nodeName,
+    sandbox: virtualSandboxStatus(virtualSandbox(empty)),
+    initContainers: [],
+    containers: [],
   };
 }

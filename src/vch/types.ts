@@ -42,11 +42,28 @@ export interface Resources {
   limits?: ResourceQuantities;
 }
 
-/** A mount of something the provider already placed on the VCH (a host path or a named volume). */
+/** A mount of one of the pod VM's volumes (`PodVmSpec.volumes`, by name) into a container. */
 export interface VolumeMount {
+  /** The name of a volume in `PodVmSpec.volumes`. */
   source: string;
   containerPath: string;
   readOnly?: boolean;
+}
+
+/** A volume of the pod VM: a named volume on the VCH, shared by every container that mounts it. */
+export interface PodVolumeSpec {
+  name: string;
+  /** `memory`: a tmpfs shared by the pod's containers; `disk` (default): a directory on the VCH. */
+  medium?: 'disk' | 'memory';
+  /** The tmpfs size of a memory volume. */
+  sizeBytes?: number;
+}
+
+/** One file of a content volume (configMap, secret, downwardAPI, projected), relative to its root. */
+export interface VolumeFile {
+  path: string;
+  data: Buffer;
+  mode: number;
 }
 
 export interface ContainerSpec {
@@ -123,6 +140,8 @@ export interface PodVmSpec {
   hostAliases?: HostEntry[];
   /** Namespaced kernel parameters of the pod (network and IPC namespaces), set on the sandbox. */
   sysctls?: Record<string, string>;
+  /** The pod's volumes; the sandbox mounts each (content is written through it). */
+  volumes?: PodVolumeSpec[];
 }
 
 // ---- What comes back -------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // Node, its Lease and every pod VM it made.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { appendFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
@@ -23,6 +24,8 @@ export interface StartOptions {
   port?: number;
   args?: string[];
   env?: Record<string, string>;
+  /** Every byte the process prints is also appended here (output() keeps only the tail). */
+  logFile?: string;
 }
 
 export class VicKubelet {
@@ -30,6 +33,7 @@ export class VicKubelet {
   readonly port: number;
   readonly #args: string[];
   readonly #env: Record<string, string>;
+  readonly #logFile: string | undefined;
   #child: ChildProcess | undefined;
   #output: string[] = [];
 
@@ -38,6 +42,7 @@ export class VicKubelet {
     this.port = options.port;
     this.#args = options.args ?? [];
     this.#env = options.env ?? {};
+    this.#logFile = options.logFile;
   }
 
   /** Starts vic-kubelet; resolves once the process runs (not yet Ready: see waitReady). */
@@ -85,6 +90,7 @@ export class VicKubelet {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const keep = (chunk: Buffer) => {
+      if (this.#logFile) appendFileSync(this.#logFile, chunk);
       this.#output.push(chunk.toString('utf8'));
       if (this.#output.length > 5000) this.#output.splice(0, 1000);
     };
@@ -162,6 +168,14 @@ export async function removePodVms(nodeName: string): Promise<void> {
   for (const c of await podVmContainers(nodeName)) {
     await docker()
       .getContainer(c.id)
+      .remove({ force: true })
+      .catch(() => undefined);
+  }
+  // Pod volumes (issue 10) carry the node label too.
+  const volumes = await docker().listVolumes({ filters: { label: [`vic-kubelet.io/node=${nodeName}`] } });
+  for (const v of volumes.Volumes ?? []) {
+    await docker()
+      .getVolume(v.Name)
       .remove({ force: true })
       .catch(() => undefined);
   }

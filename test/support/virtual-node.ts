@@ -24,6 +24,10 @@ export function virtualNodeForFile(
     await vk.waitReady();
   });
   test.after.always(async () => {
+    if (vk && process.env.VK_E2E_LOG_DIR) {
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(`${process.env.VK_E2E_LOG_DIR}/${vk.nodeName}.log`, vk.output());
+    }
     await namespace?.cleanup();
     await vk?.cleanup();
   });

@@ -12,6 +12,7 @@ import {
   sysctlForbiddenReason,
 } from './security-context.js';
 import { unsupportedLifecycleFields } from './lifecycle-admission.js';
+import { unsupportedVolumeFields } from './volumes/plan.js';
 
 export type Admission = { admitted: true } | { admitted: false; reason: string; message: string };
 
@@ -45,6 +46,8 @@ export function unsupportedFields(pod: V1Pod): string[] {
   }
   // Lifecycle fields not implemented yet (lifecycle-admission.ts).
   found.push(...unsupportedLifecycleFields(pod));
+  // issue 10: volume types, mount options and env sources a pod VM cannot honour.
+  found.push(...unsupportedVolumeFields(pod));
   return found;
 }
 
@@ -107,6 +110,12 @@ export function layoutUnsupported(pod: V1Pod, limits: LayoutLimits | undefined):
           );
         }
       }
+    }
+  }
+  if (!limits.volumeContent) {
+    for (const v of spec.volumes ?? []) {
+      const kind = (['configMap', 'secret', 'downwardAPI', 'projected'] as const).find((k) => v[k]);
+      if (kind) found.push(`spec.volumes[${v.name}].${kind} (volume content needs a sandbox container)`);
     }
   }
   return found;

@@ -1,8 +1,10 @@
-// Reads the ConfigMaps and Secrets a pod refers to (env, envFrom, imagePullSecrets), once per sync.
-// A missing object is a VicError('Invalid') whose message is what the kubelet would show.
-import type { CoreV1Api, V1ConfigMap, V1Secret } from '@kubernetes/client-node';
+// Reads the ConfigMaps, Secrets and Services a pod refers to (env, envFrom, volumes,
+// imagePullSecrets, service links), once per sync. A missing object is a VicError('Invalid') whose
+// message is what the kubelet would show.
+import type { CoreV1Api, V1ConfigMap, V1Secret, V1Service } from '@kubernetes/client-node';
 import { VicError, isNotFound } from '../../shared/errors.js';
 import { callApi } from '../kube/api-errors.js';
+import type { ServiceSources } from './service-env.js';
 
 export interface ConfigSources {
   configMap(namespace: string, name: string): Promise<V1ConfigMap | undefined>;
@@ -34,6 +36,27 @@ export function apiConfigSources(core: CoreV1Api): ConfigSources {
       cached(`secret/${namespace}/${name}`, () =>
         callApi(`read secret ${namespace}/${name}`, () => core.readNamespacedSecret({ name, namespace })),
       ),
+  };
+}
+
+/** Services per namespace, listed once per sync. */
+export function apiServiceSources(
+  core: CoreV1Api,
+  kubernetesAddress: { host: string; port: number } | undefined,
+): ServiceSources {
+  const cache = new Map<string, Promise<V1Service[]>>();
+  return {
+    list(namespace) {
+      let hit = cache.get(namespace);
+      if (!hit) {
+        hit = callApi(`list services in ${namespace}`, () => core.listNamespacedService({ namespace })).then(
+          (l) => l.items,
+        );
+        cache.set(namespace, hit);
+      }
+      return hit;
+    },
+    ...(kubernetesAddress ? { kubernetesAddress } : {}),
   };
 }
 

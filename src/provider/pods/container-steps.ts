@@ -8,7 +8,8 @@ import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVmSpec, PodVmStatus, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
-import type { apiConfigSources } from './config-sources.js';
+import { apiServiceSources, type apiConfigSources } from './config-sources.js';
+import { downwardContext, type PodConfig } from './pod-config.js';
 import { containerEnv } from './env.js';
 import { effectivePolicy, ImagePulls } from './image-pulls.js';
 import type { Waiting } from './pod-status.js';
@@ -32,6 +33,8 @@ export interface ContainerStepsOptions {
   kill: (pod: V1Pod, name: string, id: string, graceSeconds: number | undefined) => Promise<void>;
   /** Runs a container's postStart hook; returns the failure message, if it failed. */
   postStart?: (pod: V1Pod, container: V1Container, podIP: string | undefined) => Promise<string | undefined>;
+  /** The API server and cluster DNS as pods see them. */
+  podConfig?: PodConfig;
 }
 
 /** The pod-wide context a container step needs, read once per pass. */
@@ -40,6 +43,8 @@ export interface StepContext {
   status: PodVmStatus | undefined;
   credentials: RegistryCredential[];
   credentialsRead: boolean;
+  /** The pass created the sandbox: its volumes hold nothing yet. */
+  freshSandbox?: boolean;
   /** The pass wrote the pod's status itself (a failed pod): no second write. */
   statusWritten?: boolean;
   sources: ReturnType<typeof apiConfigSources>;
@@ -160,11 +165,9 @@ export class ContainerSteps {
     let env: EnvVar[];
     try {
       env = await containerEnv(container, {
-        pod,
-        hostIP: o.hostIP,
-        nodeAllocatable: o.allocatable(),
+        ...downwardContext(o, pod, ctx.status),
         sources: ctx.sources,
-        ...(ctx.status?.podIP ? { podIP: ctx.status.podIP } : {}),
+        services: apiServiceSources(o.core, o.podConfig?.kubernetesServiceAddress),
       });
       // runAsNonRoot is checked against the image's user, as the kubelet does before a create.
       const nonRoot = runAsNonRootViolation(pod, container, (await o.images.inspect(image))?.user ?? '');
@@ -181,6 +184,7 @@ export class ContainerSteps {
       nodeName: o.nodeName,
       env: new Map([[name, env]]),
       credentials: ctx.credentials,
+      ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
     });
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
     let id: string;

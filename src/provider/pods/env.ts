@@ -1,137 +1,146 @@
-// A container's environment as the kubelet builds it: envFrom, then env in order, with values,
-// downward-API field and resource references, ConfigMap and Secret keys, and $(VAR) expansion.
-import type { V1Container, V1EnvVar, V1Pod } from '@kubernetes/client-node';
+// A container's environment as the kubelet builds it (pkg/kubelet/kubelet_pods.go
+// makeEnvironmentVariables): envFrom first (later sources win), then env in order, where a value
+// expands $(VAR) references to the variables defined so far and the service variables, and a
+// valueFrom reads a pod field, a resource, a ConfigMap key or a Secret key; then the service link
+// variables not already set.
+import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import { VicError } from '../../shared/errors.js';
-import { expandReferences } from '../../vch/container-config.js';
 import type { EnvVar } from '../../vch/types.js';
-import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import { decodeSecretValue, missing, type ConfigSources } from './config-sources.js';
+import { envFieldValue, findContainer, resourceValue, type DownwardContext } from './downward-api.js';
+import { serviceEnv, type ServiceSources } from './service-env.js';
 
-export interface EnvContext {
-  pod: V1Pod;
-  podIP?: string;
-  hostIP: string;
-  /** Node allocatable, the default for a resourceFieldRef to an unset limit. */
-  nodeAllocatable: { milliCpu: number; memoryBytes: number };
+export interface EnvContext extends DownwardContext {
   sources: ConfigSources;
+  services: ServiceSources;
 }
 
-function fieldValue(path: string, ctx: EnvContext): string {
-  const meta = ctx.pod.metadata ?? {};
-  const keyed = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
-  if (keyed) return (keyed[1] === 'labels' ? meta.labels : meta.annotations)?.[keyed[2] ?? ''] ?? '';
-  switch (path) {
-    case 'metadata.name':
-      return meta.name ?? '';
-    case 'metadata.namespace':
-      return meta.namespace ?? '';
-    case 'metadata.uid':
-      return meta.uid ?? '';
-    case 'spec.nodeName':
-      return ctx.pod.spec?.nodeName ?? '';
-    case 'spec.serviceAccountName':
-      return ctx.pod.spec?.serviceAccountName ?? '';
-    case 'status.hostIP':
-    case 'status.hostIPs':
-      return ctx.hostIP;
-    case 'status.podIP':
-    case 'status.podIPs':
-      return ctx.podIP ?? '';
-    default:
-      throw new VicError('Invalid', `unsupported fieldRef.fieldPath "${path}"`);
+/**
+ * Kubernetes' $(VAR) expansion (third_party/forked/golang/expansion): a defined variable is
+ * replaced, `$$` is a literal `$`, an undefined name or an unclosed reference stays as written.
+ */
+export function expand(input: string, lookup: (name: string) => string | undefined): string {
+  let out = '';
+  for (let i = 0; i < input.length; i++) {
+    const ch = input[i];
+    if (ch !== '$' || i + 1 >= input.length) {
+      out += ch;
+      continue;
+    }
+    const next = input[i + 1];
+    if (next === '$') {
+      out += '$';
+      i++;
+    } else if (next === '(') {
+      const close = input.indexOf(')', i + 2);
+      if (close < 0) {
+        out += input.slice(i);
+        break;
+      }
+      const name = input.slice(i + 2, close);
+      out += lookup(name) ?? `$(${name})`;
+      i = close;
+    } else {
+      out += ch;
+    }
   }
+  return out;
 }
 
-function resourceValue(
-  container: V1Container,
-  resource: string,
-  divisor: string | undefined,
+async function configMapKey(
+  ref: { name?: string; key: string; optional?: boolean },
   ctx: EnvContext,
-): string {
-  const [kind, name] = resource.split('.') as ['limits' | 'requests', string];
-  const list = container.resources?.[kind];
-  if (name === 'cpu') {
-    const milli = list?.cpu ? parseMilliCpu(list.cpu) : kind === 'limits' ? ctx.nodeAllocatable.milliCpu : 0;
-    const div = divisor ? parseMilliCpu(divisor) : 1000;
-    return String(Math.ceil(milli / div));
+): Promise<string | undefined> {
+  const namespace = ctx.pod.metadata?.namespace ?? 'default';
+  const name = ref.name ?? '';
+  const cm = await ctx.sources.configMap(namespace, name);
+  if (!cm) {
+    if (ref.optional) return undefined;
+    throw missing('configmap', name);
   }
-  if (name === 'memory' || name === 'ephemeral-storage') {
-    const bytes = list?.[name]
-      ? parseQuantity(list[name])
-      : kind === 'limits'
-        ? ctx.nodeAllocatable.memoryBytes
-        : 0;
-    const div = divisor ? parseQuantity(divisor) : 1;
-    return String(Math.ceil(bytes / div));
-  }
-  throw new VicError('Invalid', `unsupported resourceFieldRef.resource "${resource}"`);
+  const value = cm.data?.[ref.key];
+  if (value !== undefined) return value;
+  if (ref.optional) return undefined;
+  throw new VicError('Invalid', `couldn't find key ${ref.key} in ConfigMap ${namespace}/${name}`);
 }
 
+async function secretKey(
+  ref: { name?: string; key: string; optional?: boolean },
+  ctx: EnvContext,
+): Promise<string | undefined> {
+  const namespace = ctx.pod.metadata?.namespace ?? 'default';
+  const name = ref.name ?? '';
+  const secret = await ctx.sources.secret(namespace, name);
+  if (!secret) {
+    if (ref.optional) return undefined;
+    throw missing('secret', name);
+  }
+  const value = decodeSecretValue(secret, ref.key);
+  if (value !== undefined) return value;
+  if (ref.optional) return undefined;
+  throw new VicError('Invalid', `couldn't find key ${ref.key} in Secret ${namespace}/${name}`);
+}
+
+/** One env entry's value; undefined when an optional reference is missing (the variable is not set). */
 async function valueOf(
   env: V1EnvVar,
   container: V1Container,
   ctx: EnvContext,
-  known: Map<string, string>,
+  lookup: (name: string) => string | undefined,
 ): Promise<string | undefined> {
-  const namespace = ctx.pod.metadata?.namespace ?? 'default';
+  if (env.value) return expand(env.value, lookup);
   const from = env.valueFrom;
-  if (!from) return expandReferences(env.value ?? '', known);
-  if (from.fieldRef) return fieldValue(from.fieldRef.fieldPath, ctx);
+  if (!from) return '';
+  if (from.fieldRef) return envFieldValue(from.fieldRef.fieldPath, ctx);
   if (from.resourceFieldRef) {
     const ref = from.resourceFieldRef;
     const target = ref.containerName ? findContainer(ctx.pod, ref.containerName) : container;
-    return resourceValue(target ?? container, ref.resource, ref.divisor, ctx);
+    if (!target) throw new VicError('Invalid', `container ${ref.containerName} not found in the pod`);
+    return resourceValue(target, ref.resource, ref.divisor, ctx);
   }
-  if (from.configMapKeyRef) {
-    const ref = from.configMapKeyRef;
-    const cm = await ctx.sources.configMap(namespace, ref.name ?? '');
-    const value =
-      cm?.data?.[ref.key] ??
-      (cm?.binaryData?.[ref.key]
-        ? Buffer.from(cm.binaryData[ref.key] ?? '', 'base64').toString()
-        : undefined);
-    if (value !== undefined) return value;
-    if (ref.optional) return undefined;
-    if (!cm) throw missing('configmap', ref.name ?? '');
-    throw new VicError('Invalid', `couldn't find key ${ref.key} in ConfigMap ${namespace}/${ref.name}`);
-  }
-  if (from.secretKeyRef) {
-    const ref = from.secretKeyRef;
-    const secret = await ctx.sources.secret(namespace, ref.name ?? '');
-    const value = secret ? decodeSecretValue(secret, ref.key) : undefined;
-    if (value !== undefined) return value;
-    if (ref.optional) return undefined;
-    if (!secret) throw missing('secret', ref.name ?? '');
-    throw new VicError('Invalid', `couldn't find key ${ref.key} in Secret ${namespace}/${ref.name}`);
-  }
-  return undefined;
+  if (from.configMapKeyRef) return configMapKey(from.configMapKeyRef, ctx);
+  if (from.secretKeyRef) return secretKey(from.secretKeyRef, ctx);
+  return '';
 }
 
-function findContainer(pod: V1Pod, name: string): V1Container | undefined {
-  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === name);
-}
-
-/** The resolved environment of one container; throws VicError('Invalid') for a missing reference. */
+/**
+ * The resolved environment of one container. A missing required reference throws
+ * VicError('Invalid') with the kubelet's message (CreateContainerConfigError).
+ *
+ * Keys of an envFrom source are not filtered: with RelaxedEnvironmentVariableValidation (GA) the
+ * kubelet passes every key on, and ConfigMap/Secret keys cannot hold the one character ('=') an
+ * environment name cannot.
+ */
 export async function containerEnv(container: V1Container, ctx: EnvContext): Promise<EnvVar[]> {
   const namespace = ctx.pod.metadata?.namespace ?? 'default';
+  const services = await serviceEnv(ctx.pod, ctx.services);
   const values = new Map<string, string>();
   for (const source of container.envFrom ?? []) {
     const prefix = source.prefix ?? '';
     if (source.configMapRef) {
-      const cm = await ctx.sources.configMap(namespace, source.configMapRef.name ?? '');
-      if (!cm && !source.configMapRef.optional) throw missing('configmap', source.configMapRef.name ?? '');
-      for (const [k, v] of Object.entries(cm?.data ?? {})) values.set(prefix + k, v);
-    }
-    if (source.secretRef) {
-      const secret = await ctx.sources.secret(namespace, source.secretRef.name ?? '');
-      if (!secret && !source.secretRef.optional) throw missing('secret', source.secretRef.name ?? '');
-      for (const k of Object.keys(secret?.data ?? {}))
-        values.set(prefix + k, decodeSecretValue(secret!, k) ?? '');
+      const name = source.configMapRef.name ?? '';
+      const cm = await ctx.sources.configMap(namespace, name);
+      if (!cm) {
+        if (source.configMapRef.optional) continue;
+        throw missing('configmap', name);
+      }
+      for (const [k, v] of Object.entries(cm.data ?? {})) values.set(prefix + k, v);
+    } else if (source.secretRef) {
+      const name = source.secretRef.name ?? '';
+      const secret = await ctx.sources.secret(namespace, name);
+      if (!secret) {
+        if (source.secretRef.optional) continue;
+        throw missing('secret', name);
+      }
+      for (const k of Object.keys(secret.data ?? {}))
+        values.set(prefix + k, decodeSecretValue(secret, k) ?? '');
     }
   }
+  const lookup = (name: string) => values.get(name) ?? services.get(name);
   for (const env of container.env ?? []) {
-    const value = await valueOf(env, container, ctx, values);
+    const value = await valueOf(env, container, ctx, lookup);
     if (value !== undefined) values.set(env.name, value);
   }
+  for (const [k, v] of services) if (!values.has(k)) values.set(k, v);
   return [...values].map(([name, value]) => ({ name, value }));
 }

@@ -11,7 +11,7 @@ import type { LayoutLimits, Vch } from '../../vch/index.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodInformer } from './pod-informer.js';
-import { isTerminal, PodSync } from './pod-sync.js';
+import { isTerminal, PodSync, type PodConfig } from './pod-sync.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface PodSyncObserver {
@@ -22,7 +22,7 @@ export interface PodSyncObserver {
 export interface PodControllerOptions {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
-  vch: Pick<Vch, 'pods' | 'images' | 'watch' | 'streams'>;
+  vch: Pick<Vch, 'pods' | 'images' | 'watch' | 'streams'> & Partial<Pick<Vch, 'volumes'>>;
   nodeName: string;
   hostIP: string;
   allocatable: () => NodeAllocatable;
@@ -36,6 +36,8 @@ export interface PodControllerOptions {
   layoutLimits?: () => LayoutLimits | undefined;
   /** The operator's `--allowed-unsafe-sysctls`. */
   allowedUnsafeSysctls?: readonly string[];
+  /** The API server and cluster DNS as pods see them (issue 10). */
+  podConfig?: PodConfig;
 }
 
 export class PodController {
@@ -74,6 +76,8 @@ export class PodController {
       exec: (target, command, io) => options.vch.streams.exec(target, command, io),
       logs: (target, logOptions) => options.vch.streams.logs(target, logOptions),
       onHealthChange: (key) => this.#queue.add(key),
+      ...(options.vch.volumes ? { volumes: options.vch.volumes } : {}),
+      ...(options.podConfig ? { podConfig: options.podConfig } : {}),
     });
   }
 

@@ -38,6 +38,8 @@ function harness(spec: Partial<V1Pod['spec']> = {}, meta: Partial<V1Pod['metadat
       deleted.push(name);
       return Promise.resolve(pod);
     },
+    // Service link variables: no services in the fake cluster.
+    listNamespacedService: () => Promise.resolve({ items: [] }),
   } as unknown as CoreV1Api;
   const recorder: EventRecorder = {
     record: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`),

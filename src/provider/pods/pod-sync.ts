@@ -6,8 +6,8 @@ import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
-import type { PodVm, PodVmStatus } from '../../vch/types.js';
+import type { LayoutLimits, PodVmLifecycle, VchImages, VchVolumes } from '../../vch/index.js';
+import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import { strategicMergePatch } from '../kube/patch.js';
@@ -34,6 +34,11 @@ import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
 import { statusChanged } from './status-diff.js';
 import { ephemeralUnsupportedMessage } from './ephemeral.js';
+import { downwardContext, type PodConfig } from './pod-config.js';
+import { podDns } from './pod-dns.js';
+import { PodVolumeManager } from './volumes/pod-volumes.js';
+
+export type { PodConfig } from './pod-config.js';
 
 export { isTerminal } from './state/pod-state.js';
 
@@ -59,6 +64,9 @@ export interface PodSyncOptions {
   health?: HealthOf;
   /** A container's log, for FallbackToLogsOnError. */
   logs?: TerminationMessagesOptions['logs'];
+  /** The pod's volumes on the VCH; without it a pod with volumes cannot get their content. */
+  volumes?: VchVolumes;
+  podConfig?: PodConfig;
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -68,6 +76,12 @@ export interface SyncResult {
 
 /** A pass carries the pod through at most this many moves before it writes the status. */
 const maxMovesPerPass = 4;
+
+/** The pod as src/vch names it. */
+function podIdentity(pod: V1Pod): PodIdentity {
+  const meta = pod.metadata ?? {};
+  return { namespace: meta.namespace ?? '', name: meta.name ?? '', uid: meta.uid ?? '' };
+}
 const staleGraceSeconds = 1;
 const emptyProbeMetrics = new ProbeMetrics();
 
@@ -97,6 +111,7 @@ export class PodSync {
   readonly #prober: Prober | undefined;
   readonly #health: HealthOf;
   readonly #messages: TerminationMessages;
+  readonly #volumes: PodVolumeManager | undefined;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
@@ -133,6 +148,15 @@ export class PodSync {
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
       ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
     });
+    this.#volumes = options.volumes
+      ? new PodVolumeManager({
+          vch: options.volumes,
+          core: options.core,
+          recorder: options.recorder,
+          clock: options.clock,
+          logger: options.logger,
+        })
+      : undefined;
   }
 
   /**
@@ -148,7 +172,7 @@ export class PodSync {
       // so the kubelet's floor of 1 s applies (pod_workers.go calculateEffectiveGracePeriod).
       await this.#o.pods.stop(stale.pod.uid, staleGraceSeconds);
       await this.#o.pods.remove(stale.pod.uid);
-      this.#forget(stale.pod.uid);
+      this.#forget(stale.pod.uid, stale.sandbox?.id);
     }
     if (!pod || !uid) return {};
     const vm = vms.find((v) => v.pod.uid === uid);
@@ -193,7 +217,7 @@ export class PodSync {
       const admitted = this.#admitted.has(uid);
       const kind = podStateOf({ pod, admitted });
       if (needsStatus(kind) && !statusFresh) {
-        status = vm || moves > 0 ? await o.pods.status(uid) : undefined;
+        status = vm || moves > 0 ? await o.pods.status(uid, podIdentity(pod)) : undefined;
         statusFresh = true;
       }
       decision = decide({ pod, vm, status, admitted, admission, health, nowMs: o.clock.now() });
@@ -263,18 +287,39 @@ export class PodSync {
         await this.#reject(pod, step.reason, step.message);
         return { changed: false };
       case 'prepareVolumes':
-        // The volumes helper's step lands here: make every volume the containers mount ready.
+        // The pod's volumes exist before the sandbox that mounts them; their content goes in once
+        // the sandbox runs (the 'containers' step).
+        await this.#volumes?.ensureVolumes(pod);
         return { changed: false };
-      case 'ensureSandbox':
+      case 'ensureSandbox': {
+        const dns = podDns(pod, o.podConfig ?? {});
+        if (dns.fallback) o.recorder.record(pod, 'Warning', dns.fallback.reason, dns.fallback.message);
         await o.pods.ensureSandbox(
-          podVmSpec({ pod, nodeName: o.nodeName, env: new Map(), credentials: ctx.credentials }),
+          podVmSpec({
+            pod,
+            nodeName: o.nodeName,
+            env: new Map(),
+            credentials: ctx.credentials,
+            dns: dns.dns,
+            ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
+          }),
         );
+        ctx.freshSandbox = true;
         return { changed: true };
+      }
       case 'startSandbox':
         await o.pods.startContainer(step.id);
         return { changed: true };
       case 'containers': {
         const outcome: StepOutcome = { changed: false };
+        const volumes = await this.#populateVolumes(ctx);
+        if (volumes) {
+          outcome.retryAfterMs = volumes.ok ? volumes.resyncAfterMs : volumes.retryAfterMs;
+          // Content missing (a FailedMount event said why): no container starts without it.
+          if (!volumes.ok && !ctx.status?.containers.length && !ctx.status?.initContainers.length) {
+            return outcome;
+          }
+        }
         for (const plan of step.plan) {
           const one = await this.#steps.act(ctx, plan);
           outcome.changed ||= one.changed;
@@ -308,16 +353,31 @@ export class PodSync {
       case 'terminate':
         await this.#termination.stopPod(pod, await o.pods.status(uid), step.graceSeconds);
         await o.pods.remove(uid);
-        this.#forget(uid);
+        this.#forget(uid, ctx.status?.sandbox?.id);
         return { changed: false };
       case 'deletePodObject':
+        // Volumes are made before the sandbox: a pod deleted in between leaves only them.
+        if (this.#volumes) await o.pods.remove(uid);
         this.#forget(uid);
         await this.#deleteObject(pod);
         return { changed: false };
     }
   }
 
-  #forget(uid: string): void {
+  /** Writes (or refreshes) the content of the pod's volumes through its running sandbox. */
+  #populateVolumes(ctx: StepContext) {
+    if (!this.#volumes) return Promise.resolve(undefined);
+    const o = this.#o;
+    return this.#volumes.populate(ctx.pod, {
+      sandboxId: ctx.status?.sandbox?.id ?? '',
+      freshSandbox: ctx.freshSandbox === true,
+      sources: ctx.sources,
+      downward: downwardContext(o, ctx.pod, ctx.status),
+    });
+  }
+
+  #forget(uid: string, sandboxId?: string): void {
+    this.#volumes?.forget(uid, sandboxId);
     this.#prober?.forget(uid);
     this.#messages.forget(uid);
     this.#steps.forget(uid);

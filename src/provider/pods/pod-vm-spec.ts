@@ -3,6 +3,7 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type {
   ContainerSpec,
+  DnsConfig,
   EnvVar,
   PodVmSpec,
   PullPolicy,
@@ -13,6 +14,7 @@ import type {
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import { podHostnames } from './hosts.js';
 import { containerSecurity, podSysctls } from './security-context.js';
+import { containerMounts, podVolumeSpecs } from './volumes/plan.js';
 
 function quantities(list: Record<string, string> | undefined): Resources['limits'] {
   if (!list) return undefined;
@@ -22,8 +24,10 @@ function quantities(list: Record<string, string> | undefined): Resources['limits
   return out;
 }
 
-export function containerSpec(c: V1Container, env: EnvVar[]): ContainerSpec {
+export function containerSpec(c: V1Container, env: EnvVar[], pod?: V1Pod): ContainerSpec {
   const spec: ContainerSpec = { name: c.name, image: c.image ?? '', env };
+  const mounts = pod ? containerMounts(pod, c) : [];
+  if (mounts.length) spec.volumeMounts = mounts;
   if (c.command) spec.command = c.command;
   if (c.args) spec.args = c.args;
   if (c.workingDir) spec.workingDir = c.workingDir;
@@ -53,12 +57,21 @@ export interface PodVmSpecInputs {
   /** Environment per container name. */
   env: ReadonlyMap<string, EnvVar[]>;
   credentials: RegistryCredential[];
+  /** The pod VM's resolver (see pod-dns.ts); by default dnsConfig alone. */
+  dns?: DnsConfig;
 }
 
-export function podVmSpec({ pod, nodeName, env, credentials, clusterDomain }: PodVmSpecInputs): PodVmSpec {
+export function podVmSpec({
+  pod,
+  nodeName,
+  env,
+  credentials,
+  dns,
+  clusterDomain,
+}: PodVmSpecInputs): PodVmSpec {
   const meta = pod.metadata ?? {};
   const spec = pod.spec;
-  const of = (c: V1Container) => containerSpec(c, env.get(c.name) ?? []);
+  const of = (c: V1Container) => containerSpec(c, env.get(c.name) ?? [], pod);
   const hostname = spec?.hostname ?? meta.name ?? '';
   const vm: PodVmSpec = {
     pod: { namespace: meta.namespace ?? 'default', name: meta.name ?? '', uid: meta.uid ?? '' },
@@ -72,7 +85,9 @@ export function podVmSpec({ pod, nodeName, env, credentials, clusterDomain }: Po
   if (spec?.terminationGracePeriodSeconds !== undefined)
     vm.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
   if (spec?.shareProcessNamespace) vm.shareProcessNamespace = true;
-  if (spec?.dnsConfig) {
+  if (dns) {
+    if (Object.keys(dns).length) vm.dns = dns;
+  } else if (spec?.dnsConfig) {
     vm.dns = {
       ...(spec.dnsConfig.nameservers ? { nameservers: spec.dnsConfig.nameservers } : {}),
       ...(spec.dnsConfig.searches ? { searches: spec.dnsConfig.searches } : {}),
@@ -95,5 +110,7 @@ export function podVmSpec({ pod, nodeName, env, credentials, clusterDomain }: Po
   if (names.hostAliases) vm.hostAliases = names.hostAliases;
   const sysctls = podSysctls(pod);
   if (sysctls) vm.sysctls = sysctls;
+  const volumes = podVolumeSpecs(pod);
+  if (volumes.length) vm.volumes = volumes;
   return vm;
 }

@@ -2,6 +2,11 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const apiNeverCallsDocker = {
+  group: ['dockerode', '**/vch/**', '../vch/*'],
+  message: 'src/api never calls Docker: go through src/provider.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'test/env/controlplane/**', '.cache/**'] },
   js.configs.recommended,
@@ -25,10 +30,24 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
+          patterns: [apiNeverCallsDocker],
+        },
+      ],
+    },
+  },
+  {
+    // The wire protocols (SPDY, WebSocket channels, their shared errors) sit below the streaming glue
+    // that joins them to exec, attach and port-forward: they never import it, so there is no cycle.
+    files: ['src/api/spdy/**/*.ts', 'src/api/websocket/**/*.ts', 'src/api/transport/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
           patterns: [
+            apiNeverCallsDocker,
             {
-              group: ['dockerode', '**/vch/**', '../vch/*'],
-              message: 'src/api never calls Docker: go through src/provider.',
+              group: ['**/streaming/**', '../streaming/*'],
+              message: 'a wire protocol knows nothing of the streaming glue above it.',
             },
           ],
         },

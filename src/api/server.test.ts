@@ -1,4 +1,10 @@
-import { connect, type PeerCertificate } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import {
+  connect,
+  createServer as createTlsServer,
+  type ConnectionOptions,
+  type PeerCertificate,
+} from 'node:tls';
 import test, { type ExecutionContext } from 'ava';
 import { FakeClock } from '../shared/fake-clock.js';
 import { silentLogger } from '../shared/logger.js';
@@ -6,6 +12,7 @@ import type { TokenReviewer } from './auth/authenticate.js';
 import type { AccessReviewer } from './auth/authorize.js';
 import { createKubeletServer, type KubeletServerOptions } from './server.js';
 import type { StreamingRoute } from './streaming-route.js';
+import { buildSelfSigned, generateServingKey } from './tls/x509-builder.js';
 import { FakeKubeletProvider, fakePod } from './testing/fake-provider.js';
 import { StreamReader, fetchText, open, rawUpgrade, type Target } from './testing/http-client.js';
 
@@ -61,20 +68,54 @@ function peerCertificate(port: number): Promise<PeerCertificate> {
   });
 }
 
-test('serves HTTPS with the self-signed certificate of the node, TLS 1.2 or later', async (t) => {
+test('serves HTTPS with the self-signed certificate of the node', async (t) => {
   const { target } = await start(t);
   t.like(await fetchText(target, 'GET', '/healthz', admin), { status: 200, body: 'ok' });
   const cert = await peerCertificate(target.port);
   t.is(cert.subject.CN, 'vk-test');
   t.regex(cert.subjectaltname ?? '', /DNS:vk-test, IP Address:127\.0\.0\.1/);
-  const old = connect({
-    host: '127.0.0.1',
-    port: target.port,
-    rejectUnauthorized: false,
-    maxVersion: 'TLSv1.1',
-    minVersion: 'TLSv1',
+});
+
+/** A client that offers TLS 1.1 only, with the legacy ciphers its own OpenSSL would otherwise refuse. */
+const tls11Client: ConnectionOptions = {
+  host: '127.0.0.1',
+  rejectUnauthorized: false,
+  minVersion: 'TLSv1.1',
+  maxVersion: 'TLSv1.1',
+  ciphers: 'DEFAULT@SECLEVEL=0',
+};
+
+function handshake(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ ...tls11Client, port }, () => {
+      resolve(socket.getProtocol() ?? '');
+      socket.end();
+    });
+    socket.on('error', reject);
   });
-  await t.throwsAsync(new Promise((resolve, reject) => old.on('secureConnect', resolve).on('error', reject)));
+}
+
+test('the server refuses a TLS 1.1 handshake that the client does offer', async (t) => {
+  // The client really offers TLS 1.1: a server that allows it completes the handshake.
+  const { privateKey, keyPem } = generateServingKey();
+  const now = Date.now();
+  const cert = buildSelfSigned({
+    subject: { commonName: 'legacy' },
+    san: { dnsNames: ['legacy'], ipAddresses: ['127.0.0.1'] },
+    privateKey,
+    notBefore: new Date(now - 60_000),
+    notAfter: new Date(now + 3_600_000),
+  });
+  const legacy = createTlsServer({ key: keyPem, cert, minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' });
+  legacy.on('secureConnection', (socket) => socket.end());
+  await new Promise<void>((resolve) => legacy.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => legacy.close());
+  t.is(await handshake((legacy.address() as AddressInfo).port), 'TLSv1.1');
+
+  // The kubelet port answers the same offer with the server's protocol_version alert.
+  const { target } = await start(t);
+  const refused = await t.throwsAsync(handshake(target.port));
+  t.is((refused as NodeJS.ErrnoException | undefined)?.code, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION');
 });
 
 test('a renewed certificate is served without a restart', async (t) => {

@@ -26,6 +26,7 @@ import {
 } from './auth/authorize.js';
 import { AccessGuard } from './auth/guard.js';
 import { rejectUpgrade } from './errors.js';
+import { pathOnly } from './streaming/handle-upgrade.js';
 import type { KubeletMetrics } from './own-metrics.js';
 import { isStreamingPath, matchStreamingRoute, type StreamingHandler } from './streaming-route.js';
 import {
@@ -158,7 +159,7 @@ export function createKubeletServer(options: KubeletServerOptions): KubeletServe
       https.on('request', createKubeletApp({ ...options, logger: log, guard, shutdown: shutdown.signal }));
       https.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         onUpgrade(req, socket, head).catch((err: unknown) => {
-          log.error({ err, url: req.url }, 'upgrade failed');
+          log.error({ err, path: pathOnly(req.url) }, 'upgrade failed');
           rejectUpgrade(socket, 500, 'Internal error: see the vic-kubelet log');
         });
       });

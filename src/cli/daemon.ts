@@ -2,7 +2,7 @@
 // kubelet API server, from a validated Config. Stopping it leaves the Node and every pod VM in
 // place: a restart of vic-kubelet is not an outage.
 import { readFileSync } from 'node:fs';
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
 import { createKubeletServer, type KubeletServer } from '../api/server.js';
 import { KubeletMetrics } from '../api/own-metrics.js';
 import { streamingTransports } from '../api/streaming-transports.js';
@@ -50,6 +50,8 @@ function hostSource(vch: Vch): NodeHostSource {
       return {
         cpus: f.cpus,
         memoryBytes: f.memoryBytes,
+        ...(f.storageBytes !== undefined ? { storageBytes: f.storageBytes } : {}),
+        ...(f.storageAvailableBytes !== undefined ? { storageAvailableBytes: f.storageAvailableBytes } : {}),
         operatingSystem: f.operatingSystem,
         osType: f.osType,
         kernelVersion: f.kernelVersion,
@@ -57,8 +59,8 @@ function hostSource(vch: Vch): NodeHostSource {
         engineName: 'docker',
         engineVersion: f.engineVersion,
         machineId: f.machineId,
-        systemUuid: f.machineId,
-        bootId: f.machineId,
+        systemUuid: f.systemUuid,
+        bootId: f.bootId,
         ...vchFacts(vch),
       };
     },
@@ -135,6 +137,7 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     core,
     coordination,
     host: hostSource(vch),
+    version: kc.makeApiClient(VersionApi),
     config: nodeConfig(config),
     logger,
   });

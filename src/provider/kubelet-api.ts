@@ -1,7 +1,8 @@
 // What the kubelet HTTP API (src/api) asks of the provider: one small interface per concern, so the
 // HTTP layer never learns about the VCH, and a test can stand in a fake for any one of them.
-import type { Duplex, Readable, Writable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { V1Pod } from '@kubernetes/client-node';
+import type { AttachIO, ExitResult, TerminalSize } from '../shared/attach-io.js';
 
 export interface PodRef {
   namespace: string;
@@ -23,26 +24,8 @@ export interface LogOptions {
   stream?: 'All' | 'Stdout' | 'Stderr';
 }
 
-export interface TerminalSize {
-  width: number;
-  height: number;
-}
-
 /** The neutral streams of an exec or attach, whatever transport (SPDY, WebSocket) carried them. */
-export interface AttachIO {
-  stdin?: Readable;
-  stdout?: Writable;
-  stderr?: Writable;
-  tty: boolean;
-  /** Terminal sizes as the client sends them; ends when the client goes away. */
-  resize?: AsyncIterable<TerminalSize>;
-  /** Aborts when the client goes away: whatever runs for it must stop. */
-  signal: AbortSignal;
-}
-
-export interface ExitResult {
-  exitCode: number;
-}
+export type { AttachIO, ExitResult, TerminalSize };
 
 export interface PodLister {
   /** The pods bound to this node, with their status, as the kubelet's /pods returns them. */

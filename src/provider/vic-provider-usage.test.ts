@@ -67,3 +67,9 @@ test('an unreadable start time falls back to the pod start, then to the node sta
   t.deepEqual(usage.pods[0]?.startTime, new Date('2026-01-01T00:00:00Z'));
   t.deepEqual(usage.pods[0]?.containers[0]?.startTime, new Date('2026-01-02T03:04:06Z'));
 });
+
+test('the node’s usage is the sum of its pods’, without vic-kubelet’s own process', async (t) => {
+  const usage = await provider(watchedPod).usage();
+  t.is(usage.total.workingSetBytes, 3 << 20);
+  t.is(usage.total.usageCoreNanoSeconds, 3e9);
+});

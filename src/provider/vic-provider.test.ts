@@ -15,7 +15,7 @@ function providerWithAttach(exitCode: number | undefined): { provider: VicProvid
   const streams: Pick<PodVmStreams, 'attach'> = {
     attach: async (target) => {
       attached.push(`${target.uid}/${target.containerName}`);
-      return { exitCode };
+      return exitCode === undefined ? undefined : { exitCode };
     },
   };
   const provider = new VicProvider({

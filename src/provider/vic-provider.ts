@@ -99,11 +99,28 @@ export class VicProvider implements KubeletProvider {
   async portForward(ref: PodRef, port: number, stream: Duplex): Promise<void> {
     const uid = this.#resolve(ref);
     const target = await this.#o.vch.streams.portForward(uid, port);
-    // Both directions until either side ends; an error on one side ends the other.
-    await Promise.all([pipeline(stream, target), pipeline(target, stream)]).catch(() => {
+    // Both directions until either side ends; an error on one side ends the other. The client going
+    // away is the normal end; the pod's side breaking is an error the client is told about.
+    let podSideError: Error | undefined;
+    target.on('error', (err: NodeJS.ErrnoException) => {
+      // A premature close is the pipeline passing on the client's end, not the pod's doing.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') podSideError ??= err;
+    });
+    try {
+      await Promise.all([pipeline(stream, target), pipeline(target, stream)]);
+    } catch {
       stream.destroy();
       target.destroy();
-    });
+      if (podSideError) {
+        const code = (podSideError as NodeJS.ErrnoException).code;
+        throw new VicError(
+          'Internal',
+          `the connection to port ${port} in pod ${ref.namespace}/${ref.name} broke (${code ?? podSideError.message}): ` +
+            'the process listening there closed or reset it; check it in the container logs',
+          { cause: podSideError },
+        );
+      }
+    }
   }
 
   async usage(): Promise<NodeUsage> {
@@ -135,17 +152,13 @@ export class VicProvider implements KubeletProvider {
         total: sum(containers),
       });
     }
-    // The node's own share is vic-kubelet itself: the VCH reports no host-wide usage through the
-    // Docker API, and metrics-server drops a node whose figures read zero.
-    const self: UsageSample = {
-      time: new Date(),
-      usageCoreNanoSeconds: (process.cpuUsage().user + process.cpuUsage().system) * 1000,
-      workingSetBytes: process.memoryUsage().rss,
-    };
+    // The node's usage is its pods' usage: the VCH reports no host-wide figures through the Docker API,
+    // and vic-kubelet's own process is not part of the node it presents. With no pod running the node
+    // reads zero, which metrics-server shows as "metrics not available": true, not invented.
     return {
       nodeName: this.#o.nodeName,
       startTime: this.#o.startTime,
-      total: sum([self, ...pods.map((p) => p.total)]),
+      total: sum(pods.map((p) => p.total)),
       pods,
     };
   }

@@ -1,4 +1,6 @@
 // Capped exponential back-off with jitter, shared by every retry loop so none of them piles up.
+import type { Clock } from './clock.js';
+
 export interface BackoffOptions {
   initialMs: number;
   maxMs: number;
@@ -31,13 +33,14 @@ export class Backoff {
   }
 }
 
-/** Resolves after ms, or at once when the signal aborts. Never rejects. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+/** Resolves after ms (on `clock` when given), or at once when the signal aborts. Never rejects. */
+export function delay(ms: number, signal?: AbortSignal, clock?: Clock): Promise<void> {
   return new Promise((resolve) => {
     if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
+    const timer = clock ? clock.setTimeout(done, ms) : setTimeout(done, ms);
     function done() {
-      clearTimeout(timer);
+      if (clock) (timer as { cancel(): void }).cancel();
+      else clearTimeout(timer as NodeJS.Timeout);
       signal?.removeEventListener('abort', done);
       resolve();
     }

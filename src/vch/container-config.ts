@@ -317,7 +317,20 @@ export function containerCreateOptions(
       IpcMode: joined,
       ...(spec.shareProcessNamespace ? { PidMode: joined } : {}),
       RestartPolicy: { Name: 'no' },
-      Mounts: (container.volumeMounts ?? []).map((m) => volumeMount(spec, container, m)),
+      Mounts: [
+        ...(container.volumeMounts ?? []).map((m) => volumeMount(spec, container, m)),
+        // The one path on the VCH host a container mounts: its termination-message file, kept in the
+        // sandbox's writable layer (sandbox-file.ts).
+        ...(container.terminationMessageFile
+          ? [
+              {
+                Type: 'bind' as const,
+                Source: container.terminationMessageFile.source,
+                Target: container.terminationMessageFile.containerPath,
+              },
+            ]
+          : []),
+      ],
     },
   };
 }

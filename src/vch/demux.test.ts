@@ -75,3 +75,34 @@ test('the demuxer splits to stdout and stderr and waits for a slow reader', asyn
   releases.shift()?.();
   await finished;
 });
+
+test('a chunk of many frames to a slow output adds one drain and one close listener, not one per frame', async (t) => {
+  let most = 0;
+  const release: Array<() => void> = [];
+  const slow = new Writable({
+    highWaterMark: 1,
+    write(_chunk, _encoding, callback) {
+      most = Math.max(most, this.listenerCount('drain'), this.listenerCount('close'));
+      release.push(callback);
+    },
+  });
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const demuxer = new Demuxer(slow, undefined);
+  const frames = Buffer.concat(Array.from({ length: 20 }, (_, i) => frame(1, `line ${i}\n`)));
+  const done = new Promise<void>((resolve) => demuxer.write(frames, () => resolve()));
+  await new Promise((resolve) => setImmediate(resolve));
+  most = Math.max(most, slow.listenerCount('drain'), slow.listenerCount('close'));
+  while (release.length > 0) {
+    release.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  await done;
+  t.true(most <= 2, `at most ${most} listeners`);
+  t.deepEqual(
+    warnings.filter((w) => w.name === 'MaxListenersExceededWarning'),
+    [],
+  );
+});

@@ -65,9 +65,9 @@ export class FrameParser {
   }
 }
 
-function writeWithBackpressure(target: Writable, data: Buffer): Promise<void> {
-  if (target.destroyed || target.writableEnded) return Promise.resolve();
-  if (target.write(data)) return Promise.resolve();
+/** Resolves once `target` can take more (or is gone): one 'drain' and one 'close' listener at most. */
+function roomIn(target: Writable): Promise<void> {
+  if (!target.writableNeedDrain || target.destroyed) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       target.off('drain', done);
@@ -95,12 +95,16 @@ export class Demuxer extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    const writes: Promise<void>[] = [];
+    // Every frame of the chunk is written at once; then one wait per output that is full. A wait per
+    // frame would stack a 'drain' and a 'close' listener per frame on a slow output.
+    const written = new Set<Writable>();
     for (const frame of this.#parser.push(chunk)) {
       const target = frame.stream === 1 ? this.#stdout : frame.stream === 2 ? this.#stderr : undefined;
-      if (target) writes.push(writeWithBackpressure(target, frame.data));
+      if (!target || target.destroyed || target.writableEnded) continue;
+      target.write(frame.data);
+      written.add(target);
     }
-    if (writes.length === 0) callback();
-    else Promise.all(writes).then(() => callback(), callback);
+    if (written.size === 0) callback();
+    else Promise.all([...written].map(roomIn)).then(() => callback(), callback);
   }
 }

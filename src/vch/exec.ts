@@ -1,31 +1,15 @@
-// Exec and attach over a hijacked Docker connection, behind the neutral "attach IO" shape the API
-// layer hands down: stdin (half-closed at its end), stdout, stderr, TTY, resize, and the exit code.
-import type { EventEmitter } from 'node:events';
+// Exec and attach over a hijacked Docker connection, behind the neutral AttachIO shape the API layer
+// hands down (src/shared/attach-io.ts): stdin, stdout, stderr, TTY, resize, and the exit code.
 import type { Socket } from 'node:net';
-import type { Readable, Writable } from 'node:stream';
+import type { AttachIO, ExitResult, TerminalSize } from '../shared/attach-io.js';
 import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { call, dial, type VchClient } from './client.js';
 import { Demuxer } from './demux.js';
 import { getPodVm } from './list.js';
-import type { PodVmMember, TerminalSize } from './types.js';
+import type { PodVmMember } from './types.js';
 
-export interface AttachIO {
-  stdin?: Readable;
-  /** Written to, never ended: the caller closes its streams once the promise settles. */
-  stdout?: Writable;
-  stderr?: Writable;
-  tty: boolean;
-  /** Terminal sizes as they change: an async iterable, or an emitter of 'resize' events. */
-  resize?: AsyncIterable<TerminalSize> | EventEmitter;
-  /** Ends the session from the caller's side (the client went away). */
-  signal?: AbortSignal;
-}
-
-export interface SessionResult {
-  /** The process's exit code; undefined for an attach whose container still runs. */
-  exitCode: number | undefined;
-}
+export type { AttachIO, ExitResult };
 
 export interface ExecTarget {
   uid: string;
@@ -45,7 +29,7 @@ export class Sessions {
     this.#log = logger.child({ component: 'vch.exec' });
   }
 
-  async exec(target: ExecTarget, command: string[], io: AttachIO): Promise<{ exitCode: number }> {
+  async exec(target: ExecTarget, command: string[], io: AttachIO): Promise<ExitResult> {
     if (command.length === 0) throw new VicError('Invalid', 'exec needs a command');
     // Listen before the first await: a size sent while the exec is being set up must not be lost.
     const sizes = new SizeFollower(io.resize, this.#log);
@@ -56,12 +40,7 @@ export class Sessions {
     }
   }
 
-  async #exec(
-    target: ExecTarget,
-    command: string[],
-    io: AttachIO,
-    sizes: SizeFollower,
-  ): Promise<{ exitCode: number }> {
+  async #exec(target: ExecTarget, command: string[], io: AttachIO, sizes: SizeFollower): Promise<ExitResult> {
     const member = await this.#running(target);
     const container = this.#client.docker.getContainer(member.id);
     const exec = await call(this.#client, `exec in container ${member.dockerName}`, () =>
@@ -90,7 +69,9 @@ export class Sessions {
       },
     });
     sizes.start((size) => exec.resize({ h: size.height, w: size.width }));
-    await this.#session(socket, io.tty, io, true);
+    // On a TTY, Docker takes a half-close as a detach: it closes the output and leaves the process
+    // running. A terminal's end of input is ^D, so that is what the process gets.
+    await this.#session(socket, { io, rawOutput: io.tty, stdinEnd: io.tty ? 'eot' : 'half-close' });
     // The output ends a moment before Docker records the exit code.
     for (let i = 0; ; i++) {
       const state = await call(this.#client, `inspect exec ${exec.id}`, () => exec.inspect());
@@ -99,8 +80,11 @@ export class Sessions {
     }
   }
 
-  /** Attaches to the container's own process, as `kubectl attach`. */
-  async attach(target: ExecTarget, io: AttachIO): Promise<SessionResult> {
+  /**
+   * Attaches to the container's own process, as `kubectl attach`. Resolves with how the process
+   * ended, or undefined when the session ended while it still runs.
+   */
+  async attach(target: ExecTarget, io: AttachIO): Promise<ExitResult | undefined> {
     const sizes = new SizeFollower(io.resize, this.#log);
     try {
       return await this.#attach(target, io, sizes);
@@ -109,7 +93,7 @@ export class Sessions {
     }
   }
 
-  async #attach(target: ExecTarget, io: AttachIO, sizes: SizeFollower): Promise<SessionResult> {
+  async #attach(target: ExecTarget, io: AttachIO, sizes: SizeFollower): Promise<ExitResult | undefined> {
     const member = await this.#running(target);
     const container = this.#client.docker.getContainer(member.id);
     const info = await call(this.#client, `inspect container ${member.dockerName}`, () =>
@@ -143,11 +127,15 @@ export class Sessions {
     });
     // The container decides whether its output is raw (TTY) or multiplexed, not the request.
     sizes.start((size) => container.resize({ h: size.height, w: size.width }));
-    await this.#session(socket, info.Config.Tty, io, false);
+    await this.#session(socket, {
+      io,
+      rawOutput: info.Config.Tty,
+      stdinEnd: attachStdinEnd(info.Config.Tty, info.Config.StdinOnce),
+    });
     const after = await call(this.#client, `inspect container ${member.dockerName}`, () =>
       container.inspect(),
     );
-    return { exitCode: after.State.Running ? undefined : after.State.ExitCode };
+    return after.State.Running ? undefined : { exitCode: after.State.ExitCode };
   }
 
   async #running(target: ExecTarget): Promise<PodVmMember> {
@@ -167,21 +155,22 @@ export class Sessions {
   }
 
   /** Runs the byte streams of one hijacked connection until the far side ends it or the caller aborts. */
-  #session(socket: Socket, rawOutput: boolean, io: AttachIO, eofAsEot: boolean): Promise<void> {
+  #session(socket: Socket, options: SessionOptions): Promise<void> {
+    const { io, rawOutput, stdinEnd } = options;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (err?: Error): void => {
         if (settled) return;
         settled = true;
-        io.signal?.removeEventListener('abort', onAbort);
+        io.signal.removeEventListener('abort', onAbort);
         if (io.stdin) io.stdin.unpipe(socket);
         socket.destroy();
         if (err) reject(err);
         else resolve();
       };
       const onAbort = (): void => finish(new VicError('Canceled', 'the session was closed by the client'));
-      if (io.signal?.aborted) return onAbort();
-      io.signal?.addEventListener('abort', onAbort, { once: true });
+      if (io.signal.aborted) return onAbort();
+      io.signal.addEventListener('abort', onAbort, { once: true });
 
       if (rawOutput) {
         if (io.stdout) socket.pipe(io.stdout, { end: false });
@@ -201,22 +190,39 @@ export class Sessions {
       socket.on('error', (err) => this.#log.debug({ err: err.message }, 'session socket error'));
       if (io.stdin) {
         const stdin = io.stdin;
-        if (rawOutput && eofAsEot) {
-          // On a TTY, Docker takes a half-close as a detach: it closes the output and leaves the
-          // process running. A terminal's end of input is ^D, so that is what the process gets.
-          stdin.pipe(socket, { end: false });
+        stdin.pipe(socket, { end: stdinEnd === 'half-close' });
+        if (stdinEnd === 'eot') {
           stdin.on('end', () => {
             if (!socket.destroyed) socket.write(EOT);
           });
-        } else {
-          // A half-close: Docker passes it on as end of file on an exec's stdin, and on an attach
-          // closes the container's stdin when it is StdinOnce, else detaches, as kubelet does.
-          stdin.pipe(socket, { end: true });
         }
         stdin.on('error', () => socket.end());
       }
     });
   }
+}
+
+/** What the engine is told when the client's stdin ends. */
+type StdinEnd = 'half-close' | 'eot' | 'nothing';
+
+interface SessionOptions {
+  io: AttachIO;
+  /** The output is one raw stream (a TTY), not Docker's multiplexed frames. */
+  rawOutput: boolean;
+  stdinEnd: StdinEnd;
+}
+
+/**
+ * The end of the client's stdin on an attach. Docker's attach closes the output at a half-close
+ * unless the container is StdinOnce without a TTY (then it closes the process's stdin): output the
+ * process writes after that is lost. A kubelet's attach (CRI) keeps the output flowing after stdin
+ * ends, and closes the process's stdin only for a StdinOnce container (containerd's
+ * container_attach.go). So: half-close only where Docker closes stdin, ^D where a TTY's stdin is to be
+ * closed, and otherwise leave the connection open until the process ends it.
+ */
+export function attachStdinEnd(tty: boolean, stdinOnce: boolean): StdinEnd {
+  if (!stdinOnce) return 'nothing';
+  return tty ? 'eot' : 'half-close';
 }
 
 const EOT = Buffer.from([0x04]);
@@ -231,23 +237,16 @@ class SizeFollower {
   #pending: TerminalSize | undefined;
   #chain = Promise.resolve();
   #stopped = false;
-  #unsubscribe: () => void = () => undefined;
 
   constructor(source: AttachIO['resize'], log: Logger) {
     this.#log = log;
     if (!source) return;
-    const onSize = (size: TerminalSize): void => this.#offer(size);
-    if (Symbol.asyncIterator in source) {
-      void (async () => {
-        for await (const size of source) {
-          if (this.#stopped) break;
-          onSize(size);
-        }
-      })().catch((err: unknown) => this.#log.debug({ err: String(err) }, 'resize source failed'));
-    } else {
-      source.on('resize', onSize);
-      this.#unsubscribe = () => source.off('resize', onSize);
-    }
+    void (async () => {
+      for await (const size of source) {
+        if (this.#stopped) break;
+        this.#offer(size);
+      }
+    })().catch((err: unknown) => this.#log.debug({ err: String(err) }, 'resize source failed'));
   }
 
   /** From now on sizes are applied; a size that came before is applied at once. */
@@ -260,7 +259,6 @@ class SizeFollower {
 
   stop(): void {
     this.#stopped = true;
-    this.#unsubscribe();
   }
 
   #offer(size: TerminalSize): void {

@@ -1,12 +1,23 @@
 // Facts about the VCH and its health, for the Node object: capacity, system info, reachability.
+// Only what the VCH (or, for an engine on this machine, the machine itself) says: a fact nobody
+// measured stays undefined or empty, never a made-up value that looks real.
+import { readFile, statfs } from 'node:fs/promises';
 import { call, ping, type VchClient } from './client.js';
 
 export interface HostFacts {
   /** The engine's own unique ID: stable across restarts of vic-kubelet, reported as machine ID. */
   machineId: string;
+  /** The hardware's UUID, when the engine runs on this machine and it can be read; else empty. */
+  systemUuid: string;
+  /** The kernel's boot ID, when the engine runs on this machine; else empty: nothing remote says it. */
+  bootId: string;
   hostname: string;
   cpus: number;
   memoryBytes: number;
+  /** Size of the filesystem holding the engine's data; undefined when the VCH does not tell. */
+  storageBytes?: number;
+  /** What is left of it; undefined unless measured on this machine. */
+  storageAvailableBytes?: number;
   operatingSystem: string;
   osType: string;
   kernelVersion: string;
@@ -25,7 +36,7 @@ export interface HostHealth {
   latencyMs?: number;
 }
 
-interface DockerInfo {
+export interface DockerInfo {
   ID?: string;
   Name?: string;
   NCPU?: number;
@@ -37,6 +48,9 @@ interface DockerInfo {
   ServerVersion?: string;
   Containers?: number;
   Images?: number;
+  DockerRootDir?: string;
+  DriverStatus?: Array<[string, string]> | null;
+  SystemStatus?: Array<[string, string]> | null;
 }
 
 // Docker reports `uname -m`; Kubernetes speaks GOARCH.
@@ -48,17 +62,95 @@ const goArch: Record<string, string> = {
   i386: '386',
 };
 
-export async function hostFacts(client: VchClient): Promise<HostFacts> {
+/** What this machine can say about itself, used only when the engine is reached over a local socket. */
+export interface LocalMachine {
+  filesystem(path: string): Promise<{ sizeBytes: number; availableBytes: number } | undefined>;
+  bootId(): Promise<string>;
+  systemUuid(): Promise<string>;
+}
+
+const readTrimmed = (path: string): Promise<string> =>
+  readFile(path, 'utf8').then(
+    (text) => text.trim(),
+    () => '',
+  );
+
+export const thisMachine: LocalMachine = {
+  async filesystem(path) {
+    try {
+      const fs = await statfs(path);
+      return { sizeBytes: fs.blocks * fs.bsize, availableBytes: fs.bavail * fs.bsize };
+    } catch {
+      return undefined;
+    }
+  },
+  // The same files a kubelet reads (cadvisor's machine info).
+  bootId: () => readTrimmed('/proc/sys/kernel/random/boot_id'),
+  systemUuid: () => readTrimmed('/sys/class/dmi/id/product_uuid'),
+};
+
+/** A unix socket endpoint: the engine shares this machine's kernel and filesystems. */
+export function isLocalEndpoint(endpoint: string): boolean {
+  return endpoint.startsWith('unix://') || endpoint.startsWith('/');
+}
+
+const units: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12, p: 1e15 };
+const binaryUnits: Record<string, number> = {
+  ki: 2 ** 10,
+  mi: 2 ** 20,
+  gi: 2 ** 30,
+  ti: 2 ** 40,
+  pi: 2 ** 50,
+};
+
+/** Docker's human sizes ("107.4 GB", "20 GiB", "1.5TB"); undefined for anything else. */
+export function parseHumanSize(text: string): number | undefined {
+  const match = /^\s*([\d.]+)\s*([kmgtp]i?)?b?\s*$/i.exec(text);
+  if (!match) return undefined;
+  const value = Number(match[1]);
+  const unit = (match[2] ?? '').toLowerCase();
+  const factor = unit.endsWith('i') ? binaryUnits[unit] : units[unit];
+  if (!Number.isFinite(value) || factor === undefined) return undefined;
+  return Math.round(value * factor);
+}
+
+// Engines that know their storage size say it in DriverStatus or SystemStatus: devicemapper's
+// "Data Space Total", a VIC VCH's storage limit. overlay2 says nothing of size.
+const storageKeys = /^(data space total|.*storage (limit|capacity|total))$/i;
+
+/** The storage size an engine states in /info, if it states one. */
+export function statedStorageBytes(info: DockerInfo): number | undefined {
+  for (const [key, value] of [...(info.DriverStatus ?? []), ...(info.SystemStatus ?? [])]) {
+    if (storageKeys.test(key.trim())) {
+      const bytes = parseHumanSize(value);
+      if (bytes !== undefined && bytes > 0) return bytes;
+    }
+  }
+  return undefined;
+}
+
+export async function hostFacts(client: VchClient, local: LocalMachine = thisMachine): Promise<HostFacts> {
   const [info, version] = await Promise.all([
     call(client, 'read VCH info', () => client.docker.info() as Promise<DockerInfo>),
     call(client, 'read VCH version', () => client.docker.version()),
   ]);
   const arch = info.Architecture ?? version.Arch ?? '';
+  const onThisMachine = isLocalEndpoint(client.endpoint);
+  const measured =
+    onThisMachine && info.DockerRootDir ? await local.filesystem(info.DockerRootDir) : undefined;
+  const storageBytes = statedStorageBytes(info) ?? measured?.sizeBytes;
+  const [bootId, systemUuid] = onThisMachine
+    ? await Promise.all([local.bootId(), local.systemUuid()])
+    : ['', ''];
   return {
     machineId: info.ID ?? '',
+    systemUuid,
+    bootId,
     hostname: info.Name ?? '',
     cpus: info.NCPU ?? 0,
     memoryBytes: info.MemTotal ?? 0,
+    ...(storageBytes !== undefined ? { storageBytes } : {}),
+    ...(measured ? { storageAvailableBytes: measured.availableBytes } : {}),
     operatingSystem: info.OperatingSystem ?? '',
     // A VIC VCH reports the vSphere host's OS type ("vmnix-x86", vmware/vic lib/portlayer/exec/exec.go)
     // as OSType; its containers' OS is /version's Os. A Node's kubernetes.io/os wants the latter.

@@ -194,18 +194,20 @@ export class Images {
     image: string,
     ref: ImageReference,
     cred: RegistryCredential | undefined,
-    message: string,
+    raw: string,
     cause?: unknown,
   ): VicError {
+    const message = redact(raw, cred);
     const kind = classifyPullError(message);
-    const details = { image, registry: ref.domain, ...(cred ? { username: cred.username } : {}) };
+    // Never the user name: the message lands in pod statuses and events.
+    const details = { image, registry: ref.domain, withCredentials: cred !== undefined };
     const base = `pull image "${image}"`;
     switch (kind) {
       case 'ImageUnauthorized':
         return new VicError(
           kind,
           cred
-            ? `${base}: registry ${ref.domain} refused the credentials of user "${cred.username}" (${message}); check the image pull secret`
+            ? `${base}: registry ${ref.domain} refused the credentials given for it (${redact(message, cred)}); check the image pull secret`
             : `${base}: registry ${ref.domain} requires credentials and none were given for it (${message}); add an image pull secret for ${ref.domain}`,
           { cause, details },
         );
@@ -229,4 +231,14 @@ export class Images {
         return new VicError('Internal', `${base}: ${message}`, { cause, details });
     }
   }
+}
+
+/** A registry's answer with the user name and password taken out: registries echo them back. */
+function redact(message: string, cred: RegistryCredential | undefined): string {
+  if (!cred) return message;
+  let out = message;
+  for (const secret of [cred.password, cred.username]) {
+    if (secret.length > 0) out = out.split(secret).join('***');
+  }
+  return out;
 }

@@ -5,7 +5,7 @@ import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { detectProfile, profileSummary, type ProfileOverrides, type VchProfile } from './abilities.js';
 import { createClient, type TlsOptions, type VchClient } from './client.js';
-import { Sessions, type AttachIO, type ExecTarget, type SessionResult } from './exec.js';
+import { Sessions, type AttachIO, type ExecTarget, type ExitResult } from './exec.js';
 import { EventWatcher, type EventWatcherOptions } from './events.js';
 import { hostFacts, hostHealth, type HostFacts, type HostHealth } from './host.js';
 import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
@@ -21,7 +21,7 @@ import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './
 import { PodVolumes } from './volumes.js';
 
 export type * from './types.js';
-export type { AttachIO, ExecTarget, SessionResult } from './exec.js';
+export type { AttachIO, ExecTarget, ExitResult } from './exec.js';
 export type { VchEvent } from './events.js';
 export type { HostFacts, HostHealth } from './host.js';
 export type { ImageInfo, EnsureImageOptions } from './images.js';
@@ -80,8 +80,8 @@ export interface PodVmShortcuts {
 /** The streaming requests of the kubelet API. */
 export interface PodVmStreams {
   logs(target: LogTarget, options?: LogOptions): Promise<Readable>;
-  exec(target: ExecTarget, command: string[], io: AttachIO): Promise<{ exitCode: number }>;
-  attach(target: ExecTarget, io: AttachIO): Promise<SessionResult>;
+  exec(target: ExecTarget, command: string[], io: AttachIO): Promise<ExitResult>;
+  attach(target: ExecTarget, io: AttachIO): Promise<ExitResult | undefined>;
   portForward(uid: string, port: number): Promise<Duplex>;
 }
 

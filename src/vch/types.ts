@@ -84,6 +84,12 @@ export interface ContainerSpec {
   /** Defaults as Kubernetes does: Always for `:latest` or no tag, IfNotPresent otherwise. */
   imagePullPolicy?: PullPolicy;
   volumeMounts?: VolumeMount[];
+  /**
+   * Where the container writes its termination message: a file the VCH keeps outside the container
+   * (PodVmLifecycle.sandboxFile gives its path on the VCH host), bind-mounted here so the message
+   * outlives the container's tmpfs /dev.
+   */
+  terminationMessageFile?: { source: string; containerPath: string };
   /** How the container's process runs (user, groups, privileges); absent: as the image says. */
   security?: ContainerSecurity;
 }

@@ -35,10 +35,32 @@ test.serial.before(async () => {
       }),
     );
   }
+  // One pod per client with ten TTY containers, each reading one line, answering and exiting at once.
+  for (const { suffix } of kubectlVersions) {
+    await createPod(
+      node.ns,
+      `tty-last-${suffix}`,
+      on({ restartPolicy: 'Never', containers: ttyTries.map((name) => ttyAnswerer(name)) }),
+    );
+  }
   await Promise.all(
-    ['target', 'transport', ...kubectlVersions.map(({ suffix }) => `reader-${suffix}`)].map(running),
+    [
+      'target',
+      'transport',
+      ...kubectlVersions.map(({ suffix }) => `reader-${suffix}`),
+      ...kubectlVersions.map(({ suffix }) => `tty-last-${suffix}`),
+    ].map(running),
   );
 });
+
+const ttyTries = Array.from({ length: 10 }, (_, i) => `try${i}`);
+const ttyAnswerer = (name: string) => shell(name, 'read l; echo got:$l', { stdin: true, tty: true });
+
+const warningLines = (output: string): string =>
+  output
+    .split('\n')
+    .filter((l) => l.includes('Warning'))
+    .join('\n');
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -107,6 +129,36 @@ for (const { label, version, suffix } of kubectlVersions) {
     second.write('third\n');
     t.true((await second.until('got:third\n')).endsWith('got:third\n'));
     await second.stop();
+  });
+
+  test(`${label}: attach -i to a TTY container that answers and exits at once delivers the answer, 10 of 10 times`, async (t) => {
+    t.timeout(3 * 60_000);
+    const pod = `tty-last-${suffix}`;
+    const outputs: string[] = [];
+    for (const container of ttyTries) {
+      // stdin ends right after the line: the process's answer comes after the client's end of input.
+      const attach = await kubectl(['attach', '-i', '-n', node.ns, pod, '-c', container], {
+        version,
+        input: 'hello\n',
+        timeoutMs: 30_000,
+      });
+      outputs.push(`${container}: exit ${attach.exitCode} ${JSON.stringify(attach.stdout)}`);
+    }
+    const delivered = outputs.filter((o) => o.includes('got:hello'));
+    t.is(delivered.length, ttyTries.length, outputs.join('\n'));
+  });
+
+  test(`${label}: 20 execs with a lot of output leave no MaxListenersExceededWarning in vic-kubelet's output`, async (t) => {
+    t.timeout(3 * 60_000);
+    for (let i = 0; i < 20; i++) {
+      // Many small frames: the output outpaces the client, so every stream waits for room.
+      const many = await kubectl(['exec', '-n', node.ns, 'target', '--', 'seq', '1', '100000'], {
+        version,
+      });
+      t.is(many.exitCode, 0, many.stderr);
+      t.is(many.stdout.split('\n').length, 100_001);
+    }
+    t.false(node.vk.output().includes('MaxListenersExceededWarning'), warningLines(node.vk.output()));
   });
 
   test(`${label}: run -i --rm attaches, shows the output once, returns the exit code and removes the pod`, async (t) => {

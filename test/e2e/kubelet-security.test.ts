@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
-import { kubeConfig, kubectl } from '../support/env.js';
+import { kubeConfig, kubectl, testEnv } from '../support/env.js';
 import {
   kubeletRequest,
   rawRequest,
@@ -12,7 +12,15 @@ import {
   webSocketUpgradeHeaders,
   type KubeletAuth,
 } from '../support/kubelet-client.js';
-import { createPod, podOn, podWhere, shell } from '../support/pods.js';
+import {
+  containerStatus,
+  createPod,
+  createPullSecret,
+  podEvents,
+  podOn,
+  podWhere,
+  shell,
+} from '../support/pods.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 import { startKubectl } from '../support/pty.js';
 
@@ -196,4 +204,64 @@ test('malformed upgrades close only their own connection; a kubectl exec elsewhe
   t.true(node.vk.running, node.vk.output().slice(-3000));
   const again = await kubectl(['exec', '-n', node.ns, 'victim', '--', 'sh', '-c', 'exit 3']);
   t.is(again.exitCode, 3, again.stderr);
+});
+
+test('exec arguments and a registry user name reach no log, event or status', async (t) => {
+  t.timeout(3 * 60_000);
+  const argument = `exec-secret-${randomBytes(4).toString('hex')}`;
+  // An exec that works, and upgrades that fail after the request was accepted: the URL carries the argument.
+  const ok = await kubectl(['exec', '-n', node.ns, 'victim', '--', 'echo', argument]);
+  t.is(ok.exitCode, 0, ok.stderr);
+  t.is(ok.stdout, `${argument}\n`);
+  const query = `command=echo&command=${argument}&output=1`;
+  for (const [method, headers] of [
+    ['POST', spdyUpgradeHeaders],
+    ['GET', webSocketUpgradeHeaders()],
+  ] as const) {
+    const broken = await rawRequest(node.vk.port, {
+      method,
+      path: execPath('victim', query),
+      headers,
+      auth: 'apiserver',
+    });
+    t.is(broken.status, 101);
+    broken.socket.write(Buffer.concat([Buffer.from('800900010000000a', 'hex'), randomBytes(64)]));
+    await broken.closed;
+  }
+
+  // A pull secret with a user name found nowhere else, and a password the registry refuses.
+  const { host } = testEnv.registry;
+  const user = `registry-user-${randomBytes(4).toString('hex')}`;
+  await createPullSecret(node.ns, 'wrongcred', {
+    host,
+    user,
+    password: `wrong-${randomBytes(4).toString('hex')}`,
+  });
+  await createPod(
+    node.ns,
+    'refused',
+    podOn(node.vk.nodeName, {
+      imagePullSecrets: [{ name: 'wrongcred' }],
+      containers: [
+        { name: 'main', image: `${host}/vic/busybox:latest`, imagePullPolicy: 'Always', command: ['true'] },
+      ],
+    }),
+  );
+  const refused = await podWhere(node.ns, 'refused', 'ErrImagePull or ImagePullBackOff', (p) =>
+    ['ErrImagePull', 'ImagePullBackOff'].includes(containerStatus(p, 'main')?.state?.waiting?.reason ?? ''),
+  );
+  const events = await podEvents(node.ns, 'refused');
+  t.true(
+    events.some((e) => e.reason === 'Failed' && /refused the credentials/.test(e.message ?? '')),
+    JSON.stringify(events.map((e) => e.message)),
+  );
+
+  const output = node.vk.output();
+  const hits = (needle: string, text: string) => text.split(needle).length - 1;
+  t.is(hits(argument, output), 0, 'the exec argument in vic-kubelet’s output');
+  t.is(hits(user, output), 0, 'the registry user name in vic-kubelet’s output');
+  t.is(hits(user, JSON.stringify(refused.status)), 0, 'the registry user name in the pod status');
+  t.is(hits(user, JSON.stringify(events)), 0, 'the registry user name in the pod’s events');
+  // The search sees the output at all: the upgrades were logged, by path.
+  t.true(output.includes(`/exec/${node.ns}/victim/main`), 'the exec upgrades appear in the log');
 });

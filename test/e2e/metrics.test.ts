@@ -2,6 +2,7 @@
 // a pod on the virtual node itself (test/env/metrics-server.sh), scrapes vic-kubelet's /metrics/resource
 // at the node's InternalIP on the VCH bridge, and serves metrics.k8s.io through the aggregation layer.
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
@@ -137,6 +138,33 @@ test.serial('kubectl top node shows the virtual node with its CPU and memory', a
   t.regex(cols[1] ?? '', /^\d+%$/);
   t.true(mebibytes(cols[2]) >= 12, `node memory ${cols[2]} counts at least the pods' 8 + 4 MiB`);
   t.regex(cols[3] ?? '', /^\d+%$/);
+  // The node's memory is its pods' (metrics-server's own pod runs here too), not vic-kubelet's own
+  // process on top: that alone is far more than the tolerance.
+  const onNode = await kubectl([
+    'get',
+    'pods',
+    '-A',
+    '--field-selector',
+    `spec.nodeName=${node}`,
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+  ]);
+  const podsHere = new Set(onNode.stdout.trim().split('\n'));
+  const podRows = await kubectl(['top', 'pod', '-A', '--no-headers']);
+  const podsMiB = podRows.stdout
+    .trim()
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((c) => podsHere.has(`${c[0]}/${c[1]}`))
+    .reduce((sum, c) => sum + mebibytes(c[3]), 0);
+  const nodeMiB = mebibytes(cols[2]);
+  const rssMiB = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${vk!.pid}/status`, 'utf8'))?.[1]) / 1024;
+  const tolerance = 8;
+  t.true(rssMiB > 3 * tolerance, `vic-kubelet's RSS ${rssMiB} MiB would show`);
+  t.true(
+    Math.abs(nodeMiB - podsMiB) <= tolerance,
+    `node ${nodeMiB} MiB, its pods ${podsMiB} MiB (${[...podsHere].join(', ')}), vic-kubelet ${rssMiB} MiB`,
+  );
   const all = await kubectl(['top', 'node', node]);
   t.false(/metrics not available/i.test(all.stdout + all.stderr), all.stdout + all.stderr);
 });

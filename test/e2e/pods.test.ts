@@ -3,7 +3,16 @@
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { eventually, kubeConfig, kubectl, testEnv } from '../support/env.js';
-import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
+import {
+  containerStatus,
+  core,
+  createPod,
+  createPullSecret,
+  podEvents,
+  podOn,
+  podWhere,
+  shell,
+} from '../support/pods.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 import { podVmContainers } from '../support/vic-kubelet.js';
 
@@ -110,17 +119,26 @@ test('restartPolicy OnFailure: success completes the pod, failure restarts it', 
 });
 
 test('restartPolicy Always restarts a crashing container into CrashLoopBackOff with the kubelet’s back-off', async (t) => {
+  t.timeout(3 * 60_000);
   await createPod(
     node.ns,
     'crasher',
     on({ restartPolicy: 'Always', containers: [shell('main', 'echo crash; exit 2')] }),
   );
+  // Every back-off the status names, in order, with when it was first seen, until the second one.
+  const named: Array<{ seconds: number; seenAt: number }> = [];
   const looping = await podWhere(
     node.ns,
     'crasher',
-    'CrashLoopBackOff',
-    (p) => containerStatus(p, 'main')?.state?.waiting?.reason === 'CrashLoopBackOff',
-    90_000,
+    'a second, longer back-off',
+    (p) => {
+      const status = containerStatus(p, 'main');
+      const match = /^back-off (\d+)s /.exec(status?.state?.waiting?.message ?? '');
+      const seconds = Number(match?.[1]);
+      if (match && seconds !== named.at(-1)?.seconds) named.push({ seconds, seenAt: Date.now() });
+      return named.length >= 2 && status?.state?.waiting?.reason === 'CrashLoopBackOff';
+    },
+    120_000,
   );
   const status = containerStatus(looping, 'main');
   t.regex(
@@ -130,13 +148,25 @@ test('restartPolicy Always restarts a crashing container into CrashLoopBackOff w
   t.is(status?.lastState?.terminated?.exitCode, 2);
   t.true((status?.restartCount ?? 0) >= 1);
   t.is(looping.status?.phase, 'Running');
+  // The kubelet's curve, 10 s then doubling, and really waited: the 20 s back-off comes only after the
+  // 10 s one has run out. A tight loop restarts in well under a second.
+  const shown = `back-offs named: ${JSON.stringify(named)}`;
+  t.deepEqual(
+    named.slice(0, 2).map((n) => n.seconds),
+    [10, 20],
+    shown,
+  );
+  t.true((named[1]?.seenAt ?? 0) - (named[0]?.seenAt ?? 0) >= 9_000, shown);
   const backOff = await eventually('a BackOff event', async () =>
     (await podEvents(node.ns, 'crasher')).find((e) => e.reason === 'BackOff'),
   );
   t.regex(backOff.message ?? '', /^Back-off restarting failed container main in pod crasher_/);
-  const shown = await kubectl(['get', 'pod', 'crasher', '-n', node.ns, '--no-headers']);
-  t.regex(shown.stdout, /CrashLoopBackOff|Error|Completed|Running/);
-  // The back-off, not a tight loop: only a few attempts within the first half minute.
+  // kubectl shows what the status says, while it says it.
+  const shownRow = await eventually('kubectl to show CrashLoopBackOff', async () => {
+    const got = await kubectl(['get', 'pod', 'crasher', '-n', node.ns, '--no-headers']);
+    return /^crasher\s+0\/1\s+CrashLoopBackOff\s+\d+/.test(got.stdout) ? got.stdout : undefined;
+  });
+  t.regex(shownRow, /^crasher\s+0\/1\s+CrashLoopBackOff\s+[1-9]/);
   const vms = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === looping.metadata?.uid,
   );
@@ -230,16 +260,8 @@ test('a missing image ends in ImagePullBackOff with events; a malformed one in I
 });
 
 test('an image from the private registry is pulled with an imagePullSecret', async (t) => {
-  const { host, user, password } = testEnv.registry;
-  const auth = Buffer.from(`${user}:${password}`).toString('base64');
-  await core().createNamespacedSecret({
-    namespace: node.ns,
-    body: {
-      metadata: { name: 'regcred' },
-      type: 'kubernetes.io/dockerconfigjson',
-      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [host]: { auth } } }) },
-    },
-  });
+  const { host } = testEnv.registry;
+  await createPullSecret(node.ns, 'regcred', testEnv.registry);
   await createPod(
     node.ns,
     'private',
@@ -303,8 +325,10 @@ test('kubectl delete pod stops the pod VM within its grace period and removes it
   const result = await kubectl(['delete', 'pod', 'stubborn', '-n', node.ns, '--wait=true', '--timeout=60s']);
   const took = Date.now() - started;
   t.is(result.exitCode, 0, result.stderr);
-  t.log(`kubectl delete took ${took} ms with a 3 s grace period (target: within grace + 2 s)`);
-  t.true(took >= 3000, 'the grace period was honoured');
+  t.true(took >= 3000, `the grace period was honoured: ${took} ms`);
+  // A generous bound (the machine may be busy): the deletion is acted on when it comes, not at the
+  // next resync (5 min). The figure itself is `npm run bench`'s.
+  t.true(took < 3000 + 30_000, `kubectl delete took ${took} ms with a 3 s grace period`);
   const left = (await podVmContainers(node.vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,
   );

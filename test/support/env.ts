@@ -101,13 +101,18 @@ export async function kubectl(
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined, or fails with `what` after `timeoutMs`. */
+/**
+ * Polls `probe` until it returns a value other than undefined, or fails with `what` after `timeoutMs`.
+ * The failure says what was last seen: `lastSeen` when given (the state the probe looked at), and the
+ * probe's last error.
+ */
 export async function eventually<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
+  options: { timeoutMs?: number; intervalMs?: number; lastSeen?: () => unknown } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (options.timeoutMs ?? 30_000);
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     try {
@@ -117,7 +122,15 @@ export async function eventually<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting for ${what}`, { cause: lastError });
+      const seen = options.lastSeen?.();
+      const parts = [`timed out after ${timeoutMs} ms waiting for ${what}`];
+      if (seen !== undefined) parts.push(`last seen: ${JSON.stringify(seen).slice(0, 4000)}`);
+      if (lastError !== undefined) {
+        const text =
+          lastError instanceof Error ? `${lastError.name}: ${lastError.message}` : JSON.stringify(lastError);
+        parts.push(`last error: ${text}`);
+      }
+      throw new Error(parts.join('; '), { cause: lastError });
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 200));
   }

@@ -35,6 +35,23 @@ export async function createPod(namespace: string, name: string, spec: k8s.V1Pod
   return core().createNamespacedPod({ namespace, body: { metadata: { name }, spec } });
 }
 
+/** A kubernetes.io/dockerconfigjson Secret holding one registry's user name and password. */
+export async function createPullSecret(
+  namespace: string,
+  name: string,
+  registry: { host: string; user: string; password: string },
+): Promise<k8s.V1Secret> {
+  const auth = Buffer.from(`${registry.user}:${registry.password}`).toString('base64');
+  return core().createNamespacedSecret({
+    namespace,
+    body: {
+      metadata: { name },
+      type: 'kubernetes.io/dockerconfigjson',
+      stringData: { '.dockerconfigjson': JSON.stringify({ auths: { [registry.host]: { auth } } }) },
+    },
+  });
+}
+
 export async function podWhere(
   namespace: string,
   name: string,
@@ -42,13 +59,15 @@ export async function podWhere(
   predicate: (pod: k8s.V1Pod) => boolean,
   timeoutMs = 60_000,
 ): Promise<k8s.V1Pod> {
+  let last: k8s.V1Pod | undefined;
   return eventually(
     `${namespace}/${name}: ${what}`,
     async () => {
       const pod = await core().readNamespacedPod({ name, namespace });
+      last = pod;
       return predicate(pod) ? pod : undefined;
     },
-    { timeoutMs, intervalMs: 250 },
+    { timeoutMs, intervalMs: 250, lastSeen: () => last?.status },
   );
 }
 

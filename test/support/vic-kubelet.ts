@@ -19,6 +19,8 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+const maxOutputBytes = 256 * 2 ** 20;
+
 export interface StartOptions {
   nodeName?: string;
   port?: number;
@@ -36,6 +38,7 @@ export class VicKubelet {
   readonly #logFile: string | undefined;
   #child: ChildProcess | undefined;
   #output: string[] = [];
+  #outputBytes = 0;
 
   private constructor(options: StartOptions & { nodeName: string; port: number }) {
     this.nodeName = options.nodeName;
@@ -89,10 +92,14 @@ export class VicKubelet {
       env: { ...process.env, LOG_LEVEL: 'debug', ...this.#env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // All of it: a test may search the whole output (for a secret, a warning). Capped only far
+    // beyond what a test file prints, and then it says so.
     const keep = (chunk: Buffer) => {
       if (this.#logFile) appendFileSync(this.#logFile, chunk);
+      if (this.#outputBytes > maxOutputBytes) return;
       this.#output.push(chunk.toString('utf8'));
-      if (this.#output.length > 5000) this.#output.splice(0, 1000);
+      this.#outputBytes += chunk.length;
+      if (this.#outputBytes > maxOutputBytes) this.#output.push('\n[output beyond 256 MiB dropped]\n');
     };
     child.stdout?.on('data', keep);
     child.stderr?.on('data', keep);
@@ -116,13 +123,15 @@ export class VicKubelet {
   async waitReady(timeoutMs = 60_000): Promise<number> {
     const started = Date.now();
     const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
+    let conditions: k8s.V1NodeCondition[] | undefined;
     await eventually(
       `node ${this.nodeName} Ready`,
       async () => {
         const node = await core.readNode({ name: this.nodeName });
-        return node.status?.conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
+        conditions = node.status?.conditions;
+        return conditions?.find((c) => c.type === 'Ready')?.status === 'True' ? true : undefined;
       },
-      { timeoutMs, intervalMs: 100 },
+      { timeoutMs, intervalMs: 100, lastSeen: () => conditions ?? this.output().slice(-1500) },
     );
     return Date.now() - started;
   }

@@ -8,7 +8,7 @@ import {
   serializeNameValueBlock,
   type HeaderInput,
 } from './header-codec.js';
-import { StreamProtocolError } from '../streaming/protocol-error.js';
+import { StreamProtocolError } from '../transport/protocol-error.js';
 
 const blocks: HeaderInput[] = [
   { streamtype: 'error', port: '80', requestid: '0' },

@@ -5,7 +5,7 @@
 import zlib from 'node:zlib';
 import { SPDY3_DICTIONARY } from './dictionary.js';
 import { GoAwayStatus, RstStatus, type SpdyHeaders } from './frames.js';
-import { goAway, protocolError, rstStream, type StreamProtocolError } from '../streaming/protocol-error.js';
+import { goAway, protocolError, rstStream, type StreamProtocolError } from '../transport/protocol-error.js';
 
 /** Headers as callers like to write them; serialised with lower-case names. */
 export type HeaderInput = Readonly<Record<string, string | readonly string[]>>;

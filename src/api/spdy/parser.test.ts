@@ -10,7 +10,7 @@ import {
   encodeSettings,
   encodeWindowUpdate,
 } from './writer.js';
-import type { StreamProtocolError } from '../streaming/protocol-error.js';
+import type { StreamProtocolError } from '../transport/protocol-error.js';
 
 function parse(input: Buffer | Buffer[], limits: Partial<ParserLimits> = {}) {
   const frames: Frame[] = [];

@@ -19,7 +19,7 @@ import {
   rstStream,
   type ProtocolErrorReason,
   type StreamProtocolError,
-} from '../streaming/protocol-error.js';
+} from '../transport/protocol-error.js';
 
 export interface ParserLimits {
   /** Longest control frame payload accepted. Longer ones end the session: a header block cannot be

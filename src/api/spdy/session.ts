@@ -33,7 +33,7 @@ import {
   StreamProtocolError,
   goAway,
   type ProtocolErrorReason,
-} from '../streaming/protocol-error.js';
+} from '../transport/protocol-error.js';
 
 export interface SpdySessionOptions {
   readonly limits?: Partial<ParserLimits> & HeaderCodecOptions;

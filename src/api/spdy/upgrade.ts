@@ -4,8 +4,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { SpdySession, type SpdySessionOptions } from './session.js';
-import { httpStatus, protocolError, type StreamProtocolError } from '../streaming/protocol-error.js';
-import { rejectUpgrade } from '../streaming/reject-upgrade.js';
+import { httpStatus, protocolError, type StreamProtocolError } from '../transport/protocol-error.js';
+import { rejectUpgrade } from '../transport/reject-upgrade.js';
 
 export const SPDY_UPGRADE_TOKEN = 'SPDY/3.1';
 export const STREAM_PROTOCOL_HEADER = 'X-Stream-Protocol-Version';

@@ -2,27 +2,20 @@
 // provider never learns which one carried it; plus the shared finish sequence: end the output streams,
 // report the result in the client's protocol version, close the connection.
 import { finished, type Readable, type Writable } from 'node:stream';
+import type { AttachIO, ExitResult, TerminalSize } from '../../shared/attach-io.js';
 import { encodeExitStatus, type StatusFormat } from './exit-status.js';
 
-export interface TerminalSize {
-  readonly width: number;
-  readonly height: number;
-}
+export type { TerminalSize };
 
-/** How an exec or attach ended: the command's exit code, or why it could not run. */
-export type ExitResult = { readonly exitCode: number } | { readonly error: string };
+/** How a session ended for the client: the process's exit, or why it could not run. */
+export type SessionOutcome = ExitResult | { readonly error: string };
 
-export interface AttachSession {
-  readonly stdin?: Readable;
-  readonly stdout?: Writable;
-  readonly stderr?: Writable;
-  readonly tty: boolean;
+/** The neutral AttachIO, as a transport hands it on, plus the transport's own ending. */
+export interface AttachSession extends AttachIO {
   /** Terminal sizes as the client sends them; ends with the connection. Nothing comes without a TTY. */
   readonly resize: AsyncIterable<TerminalSize>;
-  /** Aborts when the client goes away before finish(): whatever runs for the session must stop. */
-  readonly signal: AbortSignal;
-  /** Ends stdout and stderr, reports the result to the client, closes the connection. Idempotent. */
-  finish(result: ExitResult): Promise<void>;
+  /** Ends stdout and stderr, reports the outcome to the client, closes the connection. Idempotent. */
+  finish(outcome: SessionOutcome): Promise<void>;
 }
 
 /** The parts a transport supplies; the finish sequence is the same for all of them. */
@@ -49,7 +42,7 @@ export function createAttachSession(parts: TransportParts): AttachSession {
     tty: parts.tty,
     resize: parts.resize,
     signal: parts.signal,
-    finish(result: ExitResult): Promise<void> {
+    finish(result: SessionOutcome): Promise<void> {
       finishing ??= (async () => {
         // Output first: the client stops reading once it has the status.
         await Promise.all([endWritable(parts.stdout), endWritable(parts.stderr)]);

@@ -1,7 +1,7 @@
 // How an exec's result reaches the client on the error stream/channel: v1-v3 write the failure message
 // as plain text and nothing on success; v4 and later write a metav1.Status as JSON, which client-go
 // turns into an exit error carrying the code (details.causes[reason=ExitCode]).
-import type { ExitResult } from './attach-session.js';
+import type { SessionOutcome } from './attach-session.js';
 
 export type StatusFormat = 'text' | 'json';
 
@@ -15,7 +15,7 @@ interface Status {
 }
 
 /** The metav1.Status the kubelet reports for a result (field order as Go marshals it). */
-export function exitStatus(result: ExitResult, command: readonly string[] = []): Status {
+export function exitStatus(result: SessionOutcome, command: readonly string[] = []): Status {
   if ('error' in result) {
     return {
       metadata: {},
@@ -41,7 +41,7 @@ export function exitStatus(result: ExitResult, command: readonly string[] = []):
 
 /** The bytes to write on the error stream, or undefined when the protocol writes nothing. */
 export function encodeExitStatus(
-  result: ExitResult,
+  result: SessionOutcome,
   format: StatusFormat,
   command: readonly string[] = [],
 ): Buffer | undefined {

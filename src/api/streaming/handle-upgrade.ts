@@ -18,12 +18,12 @@ import {
   type ChannelProtocol,
 } from '../websocket/channel-codec.js';
 import { isWebSocketUpgrade, offeredSubprotocols, upgradeToWebSocket } from '../websocket/upgrade.js';
-import { serveWebSocketExec } from '../websocket/ws-exec.js';
-import { parsePortForwardPorts, serveWebSocketPortForward } from '../websocket/ws-port-forward.js';
-import type { AttachSession, ExitResult } from './attach-session.js';
+import { serveWebSocketExec } from './ws-exec.js';
+import { parsePortForwardPorts, serveWebSocketPortForward } from './ws-port-forward.js';
+import type { AttachSession, SessionOutcome } from './attach-session.js';
 import { parseExecOptions, type ExecOptions } from './exec-options.js';
 import type { PortForwardHandler } from './port-forward.js';
-import { rejectUpgrade } from './reject-upgrade.js';
+import { rejectUpgrade } from '../transport/reject-upgrade.js';
 import { serveSpdyExec, SPDY_EXEC_PROTOCOLS } from './spdy-exec.js';
 import { serveSpdyPortForward, SPDY_PORT_FORWARD_PROTOCOLS } from './spdy-port-forward.js';
 
@@ -39,7 +39,7 @@ interface CommonSettings {
 export interface AttachUpgrade extends CommonSettings {
   readonly kind: 'exec' | 'attach';
   /** Runs the command (or attaches); the result is reported to the client, a rejection as an error. */
-  onAttach(session: AttachSession, options: ExecOptions): Promise<ExitResult>;
+  onAttach(session: AttachSession, options: ExecOptions): Promise<SessionOutcome>;
 }
 
 export interface PortForwardUpgrade extends CommonSettings {
@@ -71,16 +71,18 @@ export async function handleStreamingUpgrade(
         req,
         transport === 'websocket' ? 'sec-websocket-protocol' : STREAM_PROTOCOL_HEADER,
       ),
-      path: (req.url ?? '/').split('?', 1)[0],
+      path: pathOnly(req.url),
     },
     'streaming upgrade',
   );
   try {
-    if (transport === 'websocket') await serveWebSocket(req, socket, head, handler, logger);
-    else if (transport === 'spdy') await serveSpdy(req, socket, head, handler, logger);
+    const upgrade: Upgrade = { req, socket, head, handler, logger };
+    if (transport === 'websocket') await serveWebSocket(upgrade);
+    else if (transport === 'spdy') await serveSpdy(upgrade);
     else rejectUpgrade(socket, 400, 'unable to upgrade: want Upgrade: SPDY/3.1 or websocket');
   } catch (error) {
-    logger.warn({ err: error, url: req.url }, 'streaming upgrade failed');
+    // The path only: the query of an exec carries the command and its arguments.
+    logger.warn({ err: error, path: pathOnly(req.url) }, 'streaming upgrade failed');
     if (!socket.destroyed) socket.destroy();
   }
 }
@@ -101,13 +103,17 @@ function execOptionsOrReject(
   }
 }
 
-async function serveSpdy(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  handler: StreamingUpgrade,
-  logger: Logger,
-): Promise<void> {
+/** One upgrade request on its way to a transport. */
+interface Upgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  handler: StreamingUpgrade;
+  logger: Logger;
+}
+
+async function serveSpdy(upgrade: Upgrade): Promise<void> {
+  const { req, socket, head, handler, logger } = upgrade;
   const sessionOptions: SpdySessionOptions = { clock: handler.clock, logger, ...handler.spdy };
   if (handler.kind === 'portforward') {
     const upgraded = upgradeToSpdy(req, socket, head, {
@@ -145,13 +151,8 @@ function servePortForwardSession(
   return new Promise((resolve) => session.once('close', resolve));
 }
 
-async function serveWebSocket(
-  req: IncomingMessage,
-  socket: Duplex,
-  head: Buffer,
-  handler: StreamingUpgrade,
-  logger: Logger,
-): Promise<void> {
+async function serveWebSocket(upgrade: Upgrade): Promise<void> {
+  const { req, socket, head, handler, logger } = upgrade;
   const offered = offeredSubprotocols(req);
   const refuse = (supported: readonly ChannelProtocol[]): void =>
     rejectUpgrade(
@@ -185,7 +186,7 @@ async function serveWebSocket(
     }
     const ws = await upgradeToWebSocket(req, socket, head, protocol.name);
     if (ws === undefined) return;
-    await serveWebSocketPortForward(ws, protocol, ports, handler.onPortForward, logger);
+    await serveWebSocketPortForward(ws, { protocol, ports, handler: handler.onPortForward, logger });
     return;
   }
 
@@ -204,7 +205,7 @@ async function runAttach(
   options: ExecOptions,
   logger: Logger,
 ): Promise<void> {
-  let result: ExitResult;
+  let result: SessionOutcome;
   try {
     result = await handler.onAttach(session, options);
   } catch (error) {
@@ -215,4 +216,9 @@ async function runAttach(
     result = { error: `${what}: ${messageOf(error)}` };
   }
   await session.finish(result);
+}
+
+/** A request URL without its query: what a log may show of an exec or attach request. */
+export function pathOnly(url: string | undefined): string {
+  return (url ?? '/').split('?', 1)[0] ?? '/';
 }

@@ -30,7 +30,8 @@ export async function runPortForward(
   } catch (error) {
     // The kubelet's wording, without the pod name the transport does not know.
     const message = `error forwarding port ${request.port}: ${messageOf(error)}`;
-    logger.debug({ err: error, port: request.port }, 'port-forward failed');
+    // Told to the client on its error stream, and said here for the operator.
+    logger.warn({ err: messageOf(error), port: request.port }, 'port-forward failed');
     request.reportError(message);
     return { failed: true };
   }

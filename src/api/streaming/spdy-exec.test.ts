@@ -3,7 +3,7 @@ import { Duplex } from 'node:stream';
 import { FakeClock } from '../../shared/fake-clock.js';
 import { SpdySession } from '../spdy/session.js';
 import { channelProtocolVersion, expectedStreams, serveSpdyExec } from './spdy-exec.js';
-import { StreamProtocolError } from './protocol-error.js';
+import { StreamProtocolError } from '../transport/protocol-error.js';
 
 const options = { command: ['sh'], stdin: true, stdout: true, stderr: true, tty: false };
 

@@ -8,7 +8,7 @@ import type { SpdySession } from '../spdy/session.js';
 import type { SpdyStream } from '../spdy/stream.js';
 import { createAttachSession, endWritable, type AttachSession, type TerminalSize } from './attach-session.js';
 import type { ExecOptions } from './exec-options.js';
-import { goAway, protocolError, rstStream, type StreamProtocolError } from './protocol-error.js';
+import { goAway, protocolError, rstStream, type StreamProtocolError } from '../transport/protocol-error.js';
 import { AsyncQueue, ResizeDecoder } from './resize.js';
 
 /** X-Stream-Protocol-Version values we serve, newest first. v5 over SPDY behaves as v4. */

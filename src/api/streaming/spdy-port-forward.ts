@@ -9,7 +9,7 @@ import type { SpdySession } from '../spdy/session.js';
 import type { SpdyStream } from '../spdy/stream.js';
 import { DEFAULT_STREAM_CREATION_TIMEOUT_MS } from './spdy-exec.js';
 import { parsePort, runPortForward, type PortForwardHandler } from './port-forward.js';
-import { protocolError, rstStream } from './protocol-error.js';
+import { protocolError, rstStream } from '../transport/protocol-error.js';
 
 export const SPDY_PORT_FORWARD_PROTOCOLS = ['portforward.k8s.io'] as const;
 
@@ -76,7 +76,7 @@ export function serveSpdyPortForward(
     if (data === undefined || error === undefined) return;
     pair.timer?.cancel();
     pairs.delete(requestId);
-    void forward(session, handler, logger, pair.port, data, error);
+    void forward({ session, handler, logger, port: pair.port, data, error });
   });
   session.once('close', () => {
     for (const pair of pairs.values()) pair.timer?.cancel();
@@ -84,14 +84,18 @@ export function serveSpdyPortForward(
   });
 }
 
-async function forward(
-  session: SpdySession,
-  handler: PortForwardHandler,
-  logger: Logger,
-  port: number,
-  data: SpdyStream,
-  error: SpdyStream,
-): Promise<void> {
+/** One forwarded connection: its data and error streams, and where they go. */
+interface ForwardedConnection {
+  session: SpdySession;
+  handler: PortForwardHandler;
+  logger: Logger;
+  port: number;
+  data: SpdyStream;
+  error: SpdyStream;
+}
+
+async function forward(connection: ForwardedConnection): Promise<void> {
+  const { session, handler, logger, port, data, error } = connection;
   // The client half-closes the error stream right away; nothing will be read from it.
   error.resume();
   const controller = new AbortController();

@@ -7,7 +7,7 @@ import {
   PORT_FORWARD_CHANNEL_PROTOCOLS,
   type ChannelProtocol,
 } from './channel-codec.js';
-import { StreamProtocolError } from '../streaming/protocol-error.js';
+import { StreamProtocolError } from '../transport/protocol-error.js';
 
 const byName = (name: string): ChannelProtocol => EXEC_CHANNEL_PROTOCOLS.find((p) => p.name === name)!;
 

@@ -1,7 +1,7 @@
 // The Kubernetes WebSocket channel protocols, as pure data and functions: which subprotocols exist, how
 // a message names its channel (first byte, or '0'+channel then base64 text), and v5's close signal
 // ([255, channel] half-closes that channel).
-import { protocolError, wsClose } from '../streaming/protocol-error.js';
+import { protocolError, wsClose } from '../transport/protocol-error.js';
 
 export interface ChannelProtocol {
   /** The Sec-WebSocket-Protocol value; '' when the client offered none. */

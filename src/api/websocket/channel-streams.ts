@@ -6,7 +6,7 @@
 import { Duplex } from 'node:stream';
 import type { RawData, WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { StreamProtocolError } from '../streaming/protocol-error.js';
+import { StreamProtocolError } from '../transport/protocol-error.js';
 import {
   CloseCode,
   decodeChannelMessage,

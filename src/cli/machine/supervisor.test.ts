@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
@@ -55,7 +55,10 @@ test('the supervisor restarts a child that exits, keeps its output, and stops on
     backOff: { initialMs: 50, maxMs: 100, resetAfterMs: 60_000 },
   });
   const deadline = Date.now() + 10_000;
-  while (readFileSync(counter, 'utf8') !== '3' || state.kubeletPid() === undefined) {
+  // The third run counted, running, and its line in the log (the pipe may deliver it a moment later).
+  const thirdRunLogged = () =>
+    existsSync(state.kubeletLog) && readFileSync(state.kubeletLog, 'utf8').includes('run 3\n');
+  while (readFileSync(counter, 'utf8') !== '3' || state.kubeletPid() === undefined || !thirdRunLogged()) {
     if (Date.now() > deadline) t.fail(`third run never came: ${readFileSync(state.supervisorLog, 'utf8')}`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -2,6 +2,7 @@
 // repeats of the same event into a count instead of a new object. Recording never throws: an event
 // that cannot be written is logged and dropped, as client-go's recorder does.
 import type { CoreV1Api, CoreV1Event, V1Pod } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { mergePatch } from './patch.js';
@@ -27,15 +28,22 @@ export class KubeletEventRecorder implements EventRecorder {
   readonly #api: CoreV1Api;
   readonly #nodeName: string;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #recent = new Map<string, Recorded>();
 
-  constructor(options: { api: CoreV1Api; nodeName: string; logger: Logger }) {
+  constructor(options: { api: CoreV1Api; nodeName: string; logger: Logger; clock?: Clock }) {
     this.#api = options.api;
     this.#nodeName = options.nodeName;
     this.#log = options.logger.child({ component: 'events' });
+    this.#clock = options.clock ?? systemClock;
   }
 
   record(pod: V1Pod, type: EventType, reason: string, message: string, fieldPath?: string): void {
+    // A warning is something for an operator to act on: said in the log as well as on the pod.
+    if (type === 'Warning') {
+      const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
+      this.#log.info({ pod: name, reason, ...(fieldPath ? { fieldPath } : {}) }, message);
+    }
     this.#write(pod, type, reason, message, fieldPath).catch((err: unknown) =>
       this.#log.warn({ reason, pod: pod.metadata?.name, err: messageOf(err) }, 'event not recorded'),
     );
@@ -51,7 +59,7 @@ export class KubeletEventRecorder implements EventRecorder {
     const namespace = pod.metadata?.namespace ?? 'default';
     const uid = pod.metadata?.uid ?? '';
     const key = [uid, fieldPath ?? '', type, reason, message].join('\u0000');
-    const now = new Date();
+    const now = new Date(this.#clock.now());
     const previous = this.#recent.get(key);
     if (previous && now.getTime() - previous.at < foldWindowMs) {
       previous.count += 1;

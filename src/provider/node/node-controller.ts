@@ -1,19 +1,30 @@
 // Keeps the virtual node alive in the API server: registers (or takes over) the Node, renews its
 // Lease every 10 s, checks the VCH every few seconds, and patches Node status when it changes and at
 // least once a minute. Every loop retries with capped back-off and never runs two calls at once.
+// Time comes from an injected Clock, so the loops are tested with a fake one.
 import { lookup } from 'node:dns/promises';
-import type { CoordinationV1Api, CoreV1Api, V1Node, V1NodeCondition, V1Taint } from '@kubernetes/client-node';
+import type {
+  CoordinationV1Api,
+  CoreV1Api,
+  V1Node,
+  V1NodeCondition,
+  V1Taint,
+  VersionApi,
+} from '@kubernetes/client-node';
 import { Backoff, delay } from '../../shared/backoff.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import { isConflict, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { callApi } from '../kube/api-errors.js';
 import { mergePatch, strategicMergePatch } from '../kube/patch.js';
 import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
+import { reportedKubeletVersion } from './kubelet-version.js';
 import { LeaseController } from './lease-controller.js';
 import { nodeAllocatable, nodeCapacity, nodeObject, nodeStatus, taintAnnotation } from './node-object.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
 import type { NodeAllocatable } from '../pods/admission.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { productVersion } from '../../shared/version.js';
 
 const defaultTaintKey = 'virtual-kubelet.io/provider';
 
@@ -41,16 +52,24 @@ export interface NodeControllerOptions {
   host: NodeHostSource;
   config: NodeConfig;
   logger: Logger;
+  /** The API server's /version: the reported kubeletVersion never claims a newer minor than it. */
+  version?: Pick<VersionApi, 'getCode'>;
   intervals?: Partial<NodeControllerIntervals>;
+  clock?: Clock;
+  /** Whether the node name resolves (offers a Hostname address); DNS by default. */
+  resolves?: (hostname: string) => Promise<boolean>;
 }
 
 export class NodeController {
   readonly #core: CoreV1Api;
   readonly #host: NodeHostSource;
-  readonly #config: NodeConfig;
+  #config: NodeConfig;
   readonly #log: Logger;
   readonly #lease: LeaseController;
   readonly #intervals: NodeControllerIntervals;
+  readonly #clock: Clock;
+  readonly #version: Pick<VersionApi, 'getCode'> | undefined;
+  readonly #resolves: (hostname: string) => Promise<boolean>;
   #nodeUid = '';
   #facts: HostFacts | undefined;
   #health: VchHealth = { reachable: true };
@@ -67,6 +86,9 @@ export class NodeController {
     this.#log = options.logger.child({ component: 'node' });
     this.#lease = new LeaseController({ api: options.coordination, logger: this.#log });
     this.#intervals = { ...defaultIntervals, ...options.intervals };
+    this.#clock = options.clock ?? systemClock;
+    this.#version = options.version;
+    this.#resolves = options.resolves ?? resolves;
     this.#ready = new Promise((resolve) => (this.#markReady = resolve));
   }
 
@@ -100,9 +122,32 @@ export class NodeController {
     await Promise.all([this.#leaseLoop(signal), this.#healthLoop(signal)]);
   }
 
+  /** The kubeletVersion this node may claim next to the API server it talks to. */
+  async #kubeletVersion(): Promise<string> {
+    const configured = this.#config.kubeletVersion;
+    if (!this.#version) return configured;
+    const server = await callApi('read the API server version', () => this.#version!.getCode());
+    const version = reportedKubeletVersion({
+      configured,
+      apiServer: server.gitVersion,
+      product: productVersion,
+    });
+    if (version !== configured) {
+      this.#log.info({ configured, apiServer: server.gitVersion, reported: version }, 'kubelet version set');
+    }
+    return version;
+  }
+
   async #register(): Promise<void> {
+    this.#config = { ...this.#config, kubeletVersion: await this.#kubeletVersion() };
     this.#facts = await this.#host.hostFacts();
-    this.#hostnameResolves = await resolves(this.#config.nodeName);
+    if (this.#facts.storageBytes === undefined && !this.#config.capacityOverrides['ephemeral-storage']) {
+      this.#log.warn(
+        'the VCH does not report its storage size: the node offers no ephemeral-storage; ' +
+          'set it with --capacity ephemeral-storage=<size>',
+      );
+    }
+    this.#hostnameResolves = await this.#resolves(this.#config.nodeName);
     const desired = nodeObject(this.#config, this.#facts);
     let node: V1Node;
     try {
@@ -139,12 +184,15 @@ export class NodeController {
     const backoff = new Backoff({ initialMs: 500, maxMs: this.#intervals.leaseRenewMs });
     while (!signal.aborted) {
       try {
-        await this.#lease.renew({ nodeName: this.#config.nodeName, nodeUid: this.#nodeUid });
+        await this.#lease.renew(
+          { nodeName: this.#config.nodeName, nodeUid: this.#nodeUid },
+          new Date(this.#clock.now()),
+        );
         backoff.reset();
-        await delay(this.#intervals.leaseRenewMs, signal);
+        await delay(this.#intervals.leaseRenewMs, signal, this.#clock);
       } catch (err) {
         this.#log.warn({ err: messageOf(err) }, 'lease renewal failed; retrying');
-        await delay(backoff.next(), signal);
+        await delay(backoff.next(), signal, this.#clock);
       }
     }
   }
@@ -152,14 +200,14 @@ export class NodeController {
   async #healthLoop(signal: AbortSignal): Promise<void> {
     const backoff = new Backoff({ initialMs: 500, maxMs: this.#intervals.healthCheckMs });
     while (!signal.aborted) {
-      await delay(this.#intervals.healthCheckMs, signal);
+      await delay(this.#intervals.healthCheckMs, signal, this.#clock);
       if (signal.aborted) break;
       try {
         await this.#reportStatus(false);
         backoff.reset();
       } catch (err) {
         this.#log.warn({ err: messageOf(err) }, 'node status update failed; retrying');
-        await delay(backoff.next(), signal);
+        await delay(backoff.next(), signal, this.#clock);
       }
     }
   }
@@ -175,13 +223,18 @@ export class NodeController {
     }
     this.#health = health;
     if (health.reachable) {
-      this.#facts = await this.#host.hostFacts().catch(() => this.#facts);
+      try {
+        this.#facts = await this.#host.hostFacts();
+      } catch (err) {
+        // The ping answered but /info did not: keep the last facts, say so, try again next round.
+        this.#log.warn({ err: messageOf(err) }, 'cannot read the VCH facts; keeping the last ones');
+      }
     }
     const facts = this.#facts;
     if (!facts) return;
-    const now = new Date();
-    const conditions = stampConditions(desiredConditions(health), this.#conditions, now);
-    const due = Date.now() - this.#lastReport >= this.#intervals.statusReportMs;
+    const now = new Date(this.#clock.now());
+    const conditions = stampConditions(desiredConditions(health, facts), this.#conditions, now);
+    const due = this.#clock.now() - this.#lastReport >= this.#intervals.statusReportMs;
     if (!force && !due && !conditionsChanged(this.#conditions, conditions)) return;
 
     const status = nodeStatus({
@@ -195,7 +248,7 @@ export class NodeController {
       this.#core.patchNodeStatus({ name, body: { status } }, strategicMergePatch),
     );
     this.#conditions = node.status?.conditions ?? conditions;
-    this.#lastReport = Date.now();
+    this.#lastReport = this.#clock.now();
   }
 
   async #retry(action: string, signal: AbortSignal, work: () => Promise<void>): Promise<void> {
@@ -207,7 +260,7 @@ export class NodeController {
       } catch (err) {
         const wait = backoff.next();
         this.#log.warn({ err: messageOf(err), retryInMs: wait }, `failed to ${action}; retrying`);
-        await delay(wait, signal);
+        await delay(wait, signal, this.#clock);
       }
     }
   }

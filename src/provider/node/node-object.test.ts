@@ -8,19 +8,10 @@ import {
   nodeObject,
   nodeStatus,
 } from './node-object.js';
+import { testNodeConfig } from './testing.js';
 import type { HostFacts, NodeConfig } from './types.js';
 
-const config: NodeConfig = {
-  nodeName: 'vic-1',
-  labels: { zone: 'a' },
-  taint: { key: 'virtual-kubelet.io/provider', value: 'vic', effect: 'NoSchedule' },
-  internalIP: '192.0.2.10',
-  kubeletPort: 10250,
-  kubeletVersion: 'v1.37.2',
-  capacityOverrides: {},
-  reserved: {},
-  defaultMaxPods: 110,
-};
+const config: NodeConfig = testNodeConfig;
 const facts = { cpus: 4, memoryBytes: 8 * 2 ** 30, osType: 'linux', architecture: 'x86_64' } as HostFacts;
 
 test('labels a user expects of a virtual node, plus configured ones', (t) => {
@@ -34,21 +25,51 @@ test('labels a user expects of a virtual node, plus configured ones', (t) => {
 });
 
 test('capacity comes from the VCH unless configured; allocatable holds back the reserve', (t) => {
-  t.deepEqual(nodeCapacity(config, facts), {
+  t.deepEqual(nodeCapacity(config, { ...facts, storageBytes: 100 * 2 ** 30 }), {
     cpu: '4',
     memory: '8Gi',
     pods: '110',
-    'ephemeral-storage': '0',
+    'ephemeral-storage': '100Gi',
   });
-  const capacity = nodeCapacity({ ...config, capacityOverrides: { cpu: '16' } }, facts);
+  const capacity = nodeCapacity(
+    { ...config, capacityOverrides: { cpu: '16', 'ephemeral-storage': '20Gi' } },
+    facts,
+  );
   t.is(capacity.cpu, '16');
   t.deepEqual(nodeAllocatable(capacity, { cpu: '250m', memory: '512Mi', pods: '10' }), {
     cpu: '15750m',
     memory: '7680Mi',
     pods: '100',
-    'ephemeral-storage': '0',
+    'ephemeral-storage': '20Gi',
   });
   t.is(nodeAllocatable(capacity, { memory: '64Gi' }).memory, '0');
+});
+
+test('storage the VCH does not report is left out of capacity, never written as 0', (t) => {
+  const capacity = nodeCapacity(config, facts);
+  t.false('ephemeral-storage' in capacity);
+  t.false('ephemeral-storage' in nodeAllocatable(capacity, { 'ephemeral-storage': '1Gi' }));
+});
+
+test('pressure conditions are False only when measured, Unknown otherwise', (t) => {
+  const measured = desiredConditions({ reachable: true }, { storageBytes: 100, storageAvailableBytes: 50 });
+  t.like(
+    measured.find((c) => c.type === 'DiskPressure'),
+    { status: 'False' },
+  );
+  const full = desiredConditions({ reachable: true }, { storageBytes: 100, storageAvailableBytes: 5 });
+  t.like(
+    full.find((c) => c.type === 'DiskPressure'),
+    { status: 'True', reason: 'KubeletHasDiskPressure' },
+  );
+  const blind = desiredConditions({ reachable: true }, {});
+  for (const type of ['MemoryPressure', 'DiskPressure', 'PIDPressure']) {
+    t.like(
+      blind.find((c) => c.type === type),
+      { status: 'Unknown', reason: 'NodeStatusUnknown' },
+      type,
+    );
+  }
 });
 
 test('Ready follows the VCH; a transition time moves only when a status changes', (t) => {

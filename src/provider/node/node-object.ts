@@ -108,34 +108,38 @@ export function nodeStatus(options: {
   };
 }
 
-/** Capacity from the VCH, each resource replaceable by configuration. */
-export function nodeCapacity(config: NodeConfig, facts: HostFacts): Record<ResourceName, string> {
-  const fromVch: Record<ResourceName, string> = {
+/** The node's resources: cpu, memory and pods always; ephemeral-storage only when known. */
+export type NodeResources = Record<Exclude<ResourceName, 'ephemeral-storage'>, string> & ResourceList;
+
+/**
+ * Capacity from the VCH, each resource replaceable by configuration. Storage the VCH does not report
+ * is left out rather than written as 0: "0" would read as a measured full disk.
+ */
+export function nodeCapacity(config: NodeConfig, facts: HostFacts): NodeResources {
+  const fromVch: NodeResources = {
     cpu: String(facts.cpus),
     memory: formatBytes(facts.memoryBytes),
     pods: String(config.defaultMaxPods),
-    'ephemeral-storage': formatBytes(facts.storageBytes ?? 0),
+    ...(facts.storageBytes !== undefined ? { 'ephemeral-storage': formatBytes(facts.storageBytes) } : {}),
   };
   return { ...fromVch, ...definedOnly(config.capacityOverrides) };
 }
 
 /** Capacity less the reserve, never below zero. */
-export function nodeAllocatable(
-  capacity: Record<ResourceName, string>,
-  reserved: ResourceList,
-): Record<ResourceName, string> {
-  const less = (name: ResourceName): string => {
+export function nodeAllocatable(capacity: NodeResources, reserved: ResourceList): NodeResources {
+  const less = (name: ResourceName, amount: string): string => {
     const held = reserved[name];
-    if (!held) return capacity[name];
-    if (name === 'cpu') return formatMilliCpu(Math.max(0, parseMilliCpu(capacity.cpu) - parseMilliCpu(held)));
-    if (name === 'pods') return String(Math.max(0, parseQuantity(capacity.pods) - parseQuantity(held)));
-    return formatBytes(Math.max(0, parseQuantity(capacity[name]) - parseQuantity(held)));
+    if (!held) return amount;
+    if (name === 'cpu') return formatMilliCpu(Math.max(0, parseMilliCpu(amount) - parseMilliCpu(held)));
+    if (name === 'pods') return String(Math.max(0, parseQuantity(amount) - parseQuantity(held)));
+    return formatBytes(Math.max(0, parseQuantity(amount) - parseQuantity(held)));
   };
+  const storage = capacity['ephemeral-storage'];
   return {
-    cpu: less('cpu'),
-    memory: less('memory'),
-    pods: less('pods'),
-    'ephemeral-storage': less('ephemeral-storage'),
+    cpu: less('cpu', capacity.cpu),
+    memory: less('memory', capacity.memory),
+    pods: less('pods', capacity.pods),
+    ...(storage !== undefined ? { 'ephemeral-storage': less('ephemeral-storage', storage) } : {}),
   };
 }
 

@@ -31,7 +31,10 @@ export interface NodeConfig {
 export interface HostFacts {
   cpus: number;
   memoryBytes: number;
+  /** Size of the VCH's storage for containers; undefined when the VCH does not tell. */
   storageBytes?: number;
+  /** What is left of it; undefined when nothing measured it. */
+  storageAvailableBytes?: number;
   operatingSystem: string;
   osType: string;
   kernelVersion: string;
@@ -39,6 +42,7 @@ export interface HostFacts {
   engineName: string;
   engineVersion: string;
   machineId: string;
+  /** Empty when nothing reports it: an honest blank beats a copy of another ID. */
   systemUuid: string;
   bootId: string;
   /** What the VCH is and can do (src/vch/abilities.ts): labels and an annotation on the Node. */

@@ -135,7 +135,7 @@ export class ContainerSteps {
     const target = [...(spec.initContainers ?? []), ...spec.containers].find(
       (c) => c.name === container.name,
     );
-    if (target) target.volumeMounts = [...(target.volumeMounts ?? []), { source, containerPath: path }];
+    if (target) target.terminationMessageFile = { source, containerPath: path };
   }
 
   async #run(

@@ -3,13 +3,17 @@
 // ErrImageNeverPull without retry. The back-off is the one piece of pod state kept in memory: after a
 // restart of vic-kubelet a failing pull is simply tried again, as a kubelet restart would.
 import type { V1Pod } from '@kubernetes/client-node';
-import { findVicError, messageOf } from '../../shared/errors.js';
+import { findVicError, hasCode, messageOf } from '../../shared/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import { backoffDelayMs } from './backoff-curve.js';
 import type { VchImages } from '../../vch/index.js';
 import type { PullPolicy, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { Waiting } from './pod-status.js';
+import type { PullCredentials } from './pull-secrets.js';
+
+/** After a failed inspect (the VCH did not answer), the next try. */
+const inspectRetryMs = 5_000;
 
 interface PullFailure {
   failures: number;
@@ -42,7 +46,7 @@ export class ImagePulls {
   async ensure(
     pod: V1Pod,
     container: { name: string; image: string; policy: PullPolicy; fieldPath: string },
-    credentials: readonly RegistryCredential[],
+    credentials: PullCredentials | readonly RegistryCredential[],
   ): Promise<PullOutcome> {
     const key = `${pod.metadata?.uid}/${container.name}`;
     const { image, fieldPath } = container;
@@ -58,7 +62,19 @@ export class ImagePulls {
         retryAfterMs: failed.retryAtMs - now,
       };
     }
-    const present = await this.#images.inspect(image).catch(() => undefined);
+    let present;
+    try {
+      present = await this.#images.inspect(image);
+    } catch (err) {
+      // The VCH did not answer: that is not "absent". The kubelet's ImageInspectError, retried soon.
+      // Any other answer (a malformed name) is the pull's to classify, with the reason it gives.
+      if (!hasCode(err, 'VchUnavailable', 'Timeout')) present = undefined;
+      else {
+        const message = `Failed to inspect image "${image}": ${messageOf(err)}; the pull waits until the VCH answers`;
+        this.#recorder.record(pod, 'Warning', 'InspectFailed', message, fieldPath);
+        return { ok: false, waiting: { reason: 'ImageInspectError', message }, retryAfterMs: inspectRetryMs };
+      }
+    }
     if (present && container.policy !== 'Always') {
       this.#failures.delete(key);
       this.#recorder.record(
@@ -74,6 +90,16 @@ export class ImagePulls {
       const message = `Container image "${image}" is not present with pull policy of Never`;
       this.#recorder.record(pod, 'Warning', 'ErrImageNeverPull', message, fieldPath);
       return { ok: false, waiting: { reason: 'ErrImageNeverPull', message } };
+    }
+    const problems = 'problems' in credentials ? (credentials.problems ?? []) : [];
+    if (problems.length > 0) {
+      // As the kubelet's getPullSecretsForPod; with what to fix.
+      this.#recorder.record(
+        pod,
+        'Warning',
+        'FailedToRetrieveImagePullSecret',
+        `Unable to retrieve some image pull secrets; attempting to pull the image may not succeed: ${problems.join('; ')}`,
+      );
     }
     this.#recorder.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
     const started = this.#clock.now();

@@ -1,9 +1,8 @@
 // The pod controller: every pod bound to this node runs as one pod VM. Informer events, VCH events
-// and a slow resync only enqueue keys; PodSync.sync(key) does the work, one key at a time, with
-// failures retried by back-off. On start-up the first list and the VCH's labels together adopt
+// and a slow resync only enqueue keys; PodSync.sync(key) does the work, one key at a time. A failure
+// is retried with back-off or given up, as the retry policy beside the queue decides. On start-up the first list and the VCH's labels together adopt
 // running pod VMs, remove those whose pod is gone and create those missing.
 import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { Backoff } from '../../shared/backoff.js';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { findVicError, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -12,6 +11,7 @@ import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodInformer } from './pod-informer.js';
 import { isTerminal, PodSync, type PodConfig } from './pod-sync.js';
+import { RetryPolicy, type RetryPolicyOptions } from './retry-policy.js';
 import { WorkQueue } from './work-queue.js';
 
 export interface PodSyncObserver {
@@ -38,6 +38,7 @@ export interface PodControllerOptions {
   allowedUnsafeSysctls?: readonly string[];
   /** The API server and cluster DNS as pods see them (issue 10). */
   podConfig?: PodConfig;
+  retry?: RetryPolicyOptions;
 }
 
 export class PodController {
@@ -46,14 +47,17 @@ export class PodController {
   readonly #informer: PodInformer;
   readonly #sync: PodSync;
   readonly #log: Logger;
-  readonly #retries = new Map<string, Backoff>();
+  readonly #retries: RetryPolicy;
+  readonly #clock: Clock;
   #watch: { stop(): void } | undefined;
 
   constructor(options: PodControllerOptions) {
     this.#o = options;
     const clock = options.clock ?? systemClock;
+    this.#clock = clock;
     this.#log = options.logger.child({ component: 'pod-controller' });
     this.#queue = new WorkQueue({ clock });
+    this.#retries = new RetryPolicy(options.retry);
     this.#informer = new PodInformer({
       kubeConfig: options.kubeConfig,
       core: options.core,
@@ -132,29 +136,50 @@ export class PodController {
       this.#queue.addAfter(key, 500);
       return;
     }
-    const started = Date.now();
+    const started = this.#clock.now();
     try {
       const [namespace, name] = key.split('/');
       const vms = (await this.#o.vch.pods.list()).filter(
         (vm) => vm.pod.namespace === namespace && vm.pod.name === name,
       );
       const result = await this.#sync.sync(key, this.#informer.get(key), vms, () => this.#activePods());
-      this.#retries.delete(key);
+      this.#retries.forget(key);
       if (result.requeueAfterMs !== undefined) this.#queue.addAfter(key, result.requeueAfterMs);
-      this.#o.observer?.synced(Date.now() - started);
+      this.#o.observer?.synced(this.#clock.now() - started);
     } catch (err) {
-      let backoff = this.#retries.get(key);
-      if (!backoff) {
-        backoff = new Backoff({ initialMs: 200, maxMs: 30_000 });
-        this.#retries.set(key, backoff);
-      }
-      const wait = backoff.next();
+      this.#failed(key, err);
+      this.#o.observer?.synced(this.#clock.now() - started, findVicError(err)?.code ?? 'Internal');
+    }
+  }
+
+  /** Retries the key with back-off, or gives it up with a log line and an event on the pod. */
+  #failed(key: string, err: unknown): void {
+    const decision = this.#retries.decide(key, err);
+    const code = findVicError(err)?.code;
+    if (decision.kind === 'retry') {
       this.#log.warn(
-        { pod: key, err: messageOf(err), code: findVicError(err)?.code, retryInMs: wait },
-        'pod sync failed',
+        { pod: key, err: messageOf(err), code, attempt: decision.attempt, retryInMs: decision.afterMs },
+        'pod sync failed; retrying',
       );
-      this.#queue.addAfter(key, wait);
-      this.#o.observer?.synced(Date.now() - started, findVicError(err)?.code ?? 'Internal');
+      this.#queue.addAfter(key, decision.afterMs);
+      return;
+    }
+    const why =
+      decision.why === 'permanent'
+        ? 'the request is invalid and trying again gives the same answer'
+        : `it failed ${decision.attempts} times in a row`;
+    this.#log.error(
+      { pod: key, err: messageOf(err), code, attempts: decision.attempts },
+      `pod sync given up (${why}); a change to the pod or its pod VM, or the next resync, tries again`,
+    );
+    const pod = this.#informer.get(key);
+    if (pod) {
+      this.#o.recorder.record(
+        pod,
+        'Warning',
+        'FailedSync',
+        `Error syncing pod, giving up until the pod changes (${why}): ${messageOf(err)}`,
+      );
     }
   }
 

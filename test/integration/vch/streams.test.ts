@@ -1,6 +1,5 @@
 // Exec, attach, logs and port-forward against the real Docker engine.
 import { createHash, randomBytes } from 'node:crypto';
-import { EventEmitter } from 'node:events';
 import { PassThrough, Readable } from 'node:stream';
 import test from 'ava';
 import { VicError } from '../../../src/shared/errors.js';
@@ -18,6 +17,8 @@ const spec = podSpec(node, 'streams', [
   container('tty', { command: ['sh'], tty: true, stdin: true }),
 ]);
 const target = { uid: spec.pod.uid, containerName: 'app' };
+/** A client that never goes away. */
+const stays = new AbortController().signal;
 
 test.before(async () => {
   await vch.pods.create(spec);
@@ -44,11 +45,12 @@ test('exec returns the exit code and keeps stdout and stderr apart', async (t) =
     stdout: out.stream,
     stderr: err.stream,
     tty: false,
+    signal: stays,
   });
   t.deepEqual(result, { exitCode: 3 });
   t.is(out.text(), 'to-out\n');
   t.is(err.text(), 'to-err\n');
-  t.deepEqual(await vch.streams.exec(target, ['true'], { tty: false }), { exitCode: 0 });
+  t.deepEqual(await vch.streams.exec(target, ['true'], { tty: false, signal: stays }), { exitCode: 0 });
 });
 
 test('10 MiB of random bytes go through exec stdin and come back unchanged', async (t) => {
@@ -58,6 +60,7 @@ test('10 MiB of random bytes go through exec stdin and come back unchanged', asy
     stdin: Readable.from([data]),
     stdout: out.stream,
     tty: false,
+    signal: stays,
   });
   t.is(result.exitCode, 0);
   const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -71,6 +74,7 @@ test('the end of stdin reaches the process as end of file', async (t) => {
     stdin: Readable.from([Buffer.from('a\nb\nc\n')]),
     stdout: out.stream,
     tty: false,
+    signal: stays,
   });
   t.is(result.exitCode, 0);
   t.is(out.text().trim(), '3');
@@ -82,11 +86,13 @@ async function until(check: () => boolean): Promise<void> {
 
 test('a TTY exec sees the size it was resized to', async (t) => {
   const out = collector();
-  const sizes = new EventEmitter();
   const stdin = new PassThrough();
-  const running = vch.streams.exec(target, ['sh'], { stdin, stdout: out.stream, tty: true, resize: sizes });
   // Sent before the exec exists: it is kept and applied once the exec runs.
-  sizes.emit('resize', { width: 123, height: 45 });
+  async function* sizes(): AsyncGenerator<{ width: number; height: number }> {
+    yield { width: 123, height: 45 };
+    await new Promise(() => undefined);
+  }
+  const running = ttyShell(stdin, out, sizes());
   // stty asks the terminal: the answer is the size Docker was told (asked again until the resize,
   // applied alongside the shell's start, has landed).
   await askSizeUntil(stdin, out, /45 123/);
@@ -95,6 +101,21 @@ test('a TTY exec sees the size it was resized to', async (t) => {
   t.is(result.exitCode, 7);
   t.regex(out.text(), /45 123/);
 });
+
+/** A shell on a TTY that follows `sizes`. */
+function ttyShell(
+  stdin: PassThrough,
+  out: { stream: PassThrough },
+  sizes: AsyncIterable<{ width: number; height: number }>,
+) {
+  return vch.streams.exec(target, ['sh'], {
+    stdin,
+    stdout: out.stream,
+    tty: true,
+    resize: sizes,
+    signal: stays,
+  });
+}
 
 async function askSizeUntil(stdin: PassThrough, out: { text: () => string }, answer: RegExp): Promise<void> {
   await until(() => out.text().includes('# '));
@@ -105,7 +126,7 @@ async function askSizeUntil(stdin: PassThrough, out: { text: () => string }, ans
   }
 }
 
-test('a resize given as an async iterable works too, and a TTY reads the end of stdin as ^D', async (t) => {
+test('sizes sent as they change are applied, and a TTY reads the end of stdin as ^D', async (t) => {
   const out = collector();
   const stdin = new PassThrough();
   let next: ((size: { width: number; height: number }) => void) | undefined;
@@ -113,7 +134,7 @@ test('a resize given as an async iterable works too, and a TTY reads the end of 
     yield { width: 80, height: 24 };
     yield await new Promise<{ width: number; height: number }>((resolve) => (next = resolve));
   }
-  const running = vch.streams.exec(target, ['sh'], { stdin, stdout: out.stream, tty: true, resize: sizes() });
+  const running = ttyShell(stdin, out, sizes());
   await until(() => out.text().includes('# '));
   next?.({ width: 100, height: 30 });
   await askSizeUntil(stdin, out, /30 100/);
@@ -148,7 +169,7 @@ test('an exec aborted by the client ends at once and leaves no connection to the
 
 test('exec in a container that does not exist is NotFound', async (t) => {
   const err = await t.throwsAsync(
-    vch.streams.exec({ uid: spec.pod.uid, containerName: 'nope' }, ['true'], { tty: false }),
+    vch.streams.exec({ uid: spec.pod.uid, containerName: 'nope' }, ['true'], { tty: false, signal: stays }),
     {
       instanceOf: VicError,
     },

@@ -14,7 +14,7 @@ import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { handleStreamingUpgrade } from '../../../../src/api/streaming/handle-upgrade.js';
-import type { AttachSession, ExitResult } from '../../../../src/api/streaming/attach-session.js';
+import type { AttachSession, SessionOutcome } from '../../../../src/api/streaming/attach-session.js';
 import type { ExecOptions } from '../../../../src/api/streaming/exec-options.js';
 import type { PortForwardRequest } from '../../../../src/api/streaming/port-forward.js';
 
@@ -61,7 +61,7 @@ async function fakeAttach(
   events: EventEmitter,
   session: AttachSession,
   options: ExecOptions,
-): Promise<ExitResult> {
+): Promise<SessionOutcome> {
   const [command = '', ...args] = options.command;
   events.emit('attach', options.command);
   session.signal.addEventListener('abort', () => events.emit('aborted', options.command));

@@ -4,9 +4,9 @@
 import type { WebSocket } from 'ws';
 import { VicError } from '../../shared/errors.js';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { parsePort, runPortForward, type PortForwardHandler } from '../streaming/port-forward.js';
-import { CloseCode, type ChannelProtocol } from './channel-codec.js';
-import { ChannelConnection } from './channel-streams.js';
+import { parsePort, runPortForward, type PortForwardHandler } from './port-forward.js';
+import { CloseCode, type ChannelProtocol } from '../websocket/channel-codec.js';
+import { ChannelConnection } from '../websocket/channel-streams.js';
 
 /** The ports of a WebSocket port-forward request; each `port` value may hold a comma-separated list. */
 export function parsePortForwardPorts(url: string | URL): number[] {
@@ -26,13 +26,19 @@ export function parsePortForwardPorts(url: string | URL): number[] {
   return ports;
 }
 
+export interface WebSocketPortForwardOptions {
+  protocol: ChannelProtocol;
+  ports: readonly number[];
+  handler: PortForwardHandler;
+  logger?: Logger;
+}
+
 export async function serveWebSocketPortForward(
   ws: WebSocket,
-  protocol: ChannelProtocol,
-  ports: readonly number[],
-  handler: PortForwardHandler,
-  logger: Logger = silentLogger,
+  options: WebSocketPortForwardOptions,
 ): Promise<void> {
+  const { protocol, ports, handler } = options;
+  const logger = options.logger ?? silentLogger;
   const connection = new ChannelConnection(ws, protocol, logger);
   const controller = new AbortController();
   void connection.closed.then(() =>

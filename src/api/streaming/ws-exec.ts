@@ -3,11 +3,11 @@
 // SPDY transport produces. The server speaks first, with an empty message on the first output channel.
 import type { WebSocket } from 'ws';
 import { silentLogger, type Logger } from '../../shared/logger.js';
-import { createAttachSession, type AttachSession, type TerminalSize } from '../streaming/attach-session.js';
-import type { ExecOptions } from '../streaming/exec-options.js';
-import { AsyncQueue, ResizeDecoder } from '../streaming/resize.js';
-import { CloseCode, StreamChannel, type ChannelProtocol } from './channel-codec.js';
-import { ChannelConnection } from './channel-streams.js';
+import { createAttachSession, type AttachSession, type TerminalSize } from './attach-session.js';
+import type { ExecOptions } from './exec-options.js';
+import { AsyncQueue, ResizeDecoder } from './resize.js';
+import { CloseCode, StreamChannel, type ChannelProtocol } from '../websocket/channel-codec.js';
+import { ChannelConnection } from '../websocket/channel-streams.js';
 
 export function serveWebSocketExec(
   ws: WebSocket,

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 import { VicError } from '../shared/errors.js';
+import { checkAllowedSysctls } from '../provider/pods/security-context.js';
 
 const resourceList = z
   .object({ cpu: z.string(), memory: z.string(), pods: z.string(), 'ephemeral-storage': z.string() })
@@ -64,6 +65,14 @@ export const configSchema = z
         /** Ask the cluster for a serving certificate (kubernetes.io/kubelet-serving) instead of self-signing. */
         tlsBootstrap: z.boolean(),
         clientCaFile: z.string().optional(),
+        /** Unsafe sysctls pods may set (names, or prefixes ending in `*`); each must be namespaced. */
+        allowedUnsafeSysctls: z
+          .array(z.string())
+          .refine((list) => checkAllowedSysctls(list).length === 0, {
+            message:
+              'only namespaced sysctls (kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*, net.*) can be allowed',
+          })
+          .optional(),
       })
       .strict(),
     labels: z.record(z.string(), z.string()),

@@ -150,6 +150,9 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
     hostIP: config.kubelet.nodeIP,
     allocatable: () => node.allocatable() ?? { milliCpu: 0, memoryBytes: 0, pods: 0 },
     layoutLimits: () => vch.knowledge.current()?.limits,
+    ...(config.kubelet.allowedUnsafeSysctls
+      ? { allowedUnsafeSysctls: config.kubelet.allowedUnsafeSysctls }
+      : {}),
     recorder,
     logger,
     podConfig: podConfig(config),

@@ -32,6 +32,7 @@ interface Flags {
   tlsPrivateKeyFile?: string;
   tlsBootstrap?: boolean;
   clientCaFile?: string;
+  allowedUnsafeSysctls?: string;
   nodeLabels?: string;
   taint?: string | false;
   capacity?: string;
@@ -106,6 +107,12 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.tlsPrivateKeyFile) kubelet.tlsKeyFile = f.tlsPrivateKeyFile;
   if (f.tlsBootstrap) kubelet.tlsBootstrap = true;
   if (f.clientCaFile) kubelet.clientCaFile = f.clientCaFile;
+  if (f.allowedUnsafeSysctls) {
+    kubelet.allowedUnsafeSysctls = f.allowedUnsafeSysctls
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
   if (f.nodeLabels) out.labels = parsePairs(f.nodeLabels, '--node-labels');
   if (f.taint === false) out.taint = null;
   else if (typeof f.taint === 'string') out.taint = parseTaint(f.taint);
@@ -180,6 +187,12 @@ export function program(): Command {
       option(
         '--client-ca-file <file>',
         'CA for client certificates (the API server’s kubelet client certificate)',
+      ),
+    )
+    .addOption(
+      option(
+        '--allowed-unsafe-sysctls <name,prefix*,...>',
+        'unsafe sysctls pods may set, beside the safe ones (e.g. net.core.somaxconn,kernel.msg*)',
       ),
     )
     .addOption(option('--node-labels <k=v,...>', 'extra Node labels'))

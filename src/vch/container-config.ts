@@ -3,12 +3,22 @@
 import type Docker from 'dockerode';
 import { VicError } from '../shared/errors.js';
 import { buildLabels, dockerName, SANDBOX_NAME, specHash } from './labels.js';
-import type { ContainerRole, ContainerSpec, EnvVar, PodVmSpec, Resources, VolumeMount } from './types.js';
+import type {
+  ContainerRole,
+  ContainerSecurity,
+  ContainerSpec,
+  EnvVar,
+  PodVmSpec,
+  Resources,
+  VolumeMount,
+} from './types.js';
 import { dockerVolumeName, sandboxVolumePath } from './volumes.js';
 
 export interface ImageCommand {
   entrypoint: string[];
   cmd: string[];
+  /** The image's USER (`name`, `uid`, `uid:gid`...), where known. */
+  user?: string;
 }
 
 /**
@@ -121,6 +131,56 @@ export function podHostname(spec: PodVmSpec): string {
   return (spec.hostname ?? spec.pod.name).slice(0, 63).replace(/[-.]+$/, '');
 }
 
+// ---- Security and hosts (the spec helper's block) ---------------------------------------------
+
+/**
+ * Config.User from the uid and gid asked: as the dockershim wrote it ("uid" or "uid:gid"). A gid
+ * without a uid keeps the image's user (root when it names none), as containerd does, where the
+ * dockershim refused it.
+ */
+export function dockerUser(security: ContainerSecurity | undefined, image: ImageCommand): string | undefined {
+  if (security?.uid === undefined && security?.gid === undefined) return undefined;
+  const imageUser = (image.user ?? '').split(':')[0] || '0';
+  const user = security.uid !== undefined ? String(security.uid) : imageUser;
+  return security.gid !== undefined ? `${user}:${security.gid}` : user;
+}
+
+/** The HostConfig fields of a container's process settings (dockershim's modifyHostConfig). */
+export function securityHostConfig(security: ContainerSecurity | undefined): Docker.HostConfig {
+  if (!security) return {};
+  const host: Docker.HostConfig = {};
+  if (security.supplementalGroups?.length) host.GroupAdd = security.supplementalGroups.map(String);
+  if (security.readOnlyRootfs) host.ReadonlyRootfs = true;
+  if (security.capAdd?.length) host.CapAdd = security.capAdd;
+  if (security.capDrop?.length) host.CapDrop = security.capDrop;
+  const opts: string[] = [];
+  if (security.noNewPrivileges) opts.push('no-new-privileges');
+  if (security.seccompUnconfined) opts.push('seccomp=unconfined');
+  if (opts.length) host.SecurityOpt = opts;
+  return host;
+}
+
+/**
+ * The pod's hosts-file lines and sysctls, on the sandbox. Docker writes /etc/hosts for the sandbox
+ * (localhost lines, then ExtraHosts, then the pod IP with `hostname.domainname hostname`) and every
+ * container that joins the sandbox's network namespace gets that same file: so each container sees
+ * the kubelet's entries (its pod IP, FQDN and hostname; the hostAliases), though in Docker's order
+ * and without the kubelet's "Kubernetes-managed" comments. Docker cannot take the file's content
+ * through its API before the pod IP is known, and rewriting it afterwards would race with the
+ * engine, which rewrites it itself. The sysctls are namespaced to the net and IPC namespaces the
+ * sandbox owns, so they are set there once, for all its containers.
+ */
+export function sandboxPodConfig(spec: PodVmSpec): {
+  config: Pick<Docker.ContainerCreateOptions, 'Domainname'>;
+  host: Docker.HostConfig;
+} {
+  const host: Docker.HostConfig = {};
+  const extra = (spec.hostAliases ?? []).flatMap((a) => a.hostnames.map((h) => `${h}:${a.ip}`));
+  if (extra.length) host.ExtraHosts = extra;
+  if (spec.sysctls && Object.keys(spec.sysctls).length) host.Sysctls = { ...spec.sysctls };
+  return { config: spec.domainname ? { Domainname: spec.domainname } : {}, host };
+}
+
 export interface SandboxOptions {
   image: string;
   attempt: number;
@@ -146,10 +206,12 @@ export function sandboxCreateOptions(
     }
   }
   const grace = spec.terminationGracePeriodSeconds;
+  const pod = sandboxPodConfig(spec);
   return {
     name: dockerName(spec.pod, SANDBOX_NAME, options.attempt),
     Image: options.image,
     Hostname: podHostname(spec),
+    ...pod.config,
     Labels: buildLabels({
       nodeName: spec.nodeName,
       pod: spec.pod,
@@ -176,6 +238,7 @@ export function sandboxCreateOptions(
       ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
       ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
       ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
+      ...pod.host,
     },
   };
 }
@@ -223,9 +286,11 @@ export function containerCreateOptions(
   const { entrypoint, cmd } = resolveCommand(container, options.image);
   const joined = `container:${options.sandboxId}`;
   const grace = spec.terminationGracePeriodSeconds;
+  const user = dockerUser(container.security, options.image);
   return {
     name: dockerName(spec.pod, container.name, options.attempt),
     Image: container.image,
+    ...(user !== undefined ? { User: user } : {}),
     // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
     Entrypoint: entrypoint,
     Cmd: cmd,
@@ -247,6 +312,7 @@ export function containerCreateOptions(
     }),
     HostConfig: {
       ...resourceConfig(container.resources),
+      ...securityHostConfig(container.security),
       NetworkMode: joined,
       IpcMode: joined,
       ...(spec.shareProcessNamespace ? { PidMode: joined } : {}),

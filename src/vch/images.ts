@@ -12,6 +12,8 @@ export interface ImageInfo {
   repoDigests: string[];
   entrypoint: string[];
   cmd: string[];
+  /** Config.User: who the image runs as when the container names no user ('' for root). */
+  user?: string;
 }
 
 export interface EnsureImageOptions {
@@ -77,6 +79,7 @@ export class Images {
       repoDigests: toStrings(data.RepoDigests),
       entrypoint: toStrings(data.Config?.Entrypoint),
       cmd: toStrings(data.Config?.Cmd),
+      user: typeof data.Config?.User === 'string' ? data.Config.User : '',
     };
   }
 

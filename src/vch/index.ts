@@ -37,7 +37,7 @@ export type {
   VchProduct,
 } from './abilities.js';
 export { abilityNames, profileSummary } from './abilities.js';
-export type { LayoutLimits, PodLayoutName } from './layout/limits.js';
+export type { LayoutLimits, LayoutSettings, PodLayoutName } from './layout/limits.js';
 export { podLayoutNames } from './layout/limits.js';
 export { DEFAULT_GRACE_SECONDS, DEFAULT_SANDBOX_IMAGE, type MemberAttempt } from './pod-vm.js';
 export { LABEL_PREFIX, Label } from './labels.js';

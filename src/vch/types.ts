@@ -90,6 +90,37 @@ export interface ContainerSpec {
    * outlives the container's tmpfs /dev.
    */
   terminationMessageFile?: { source: string; containerPath: string };
+  /** How the container's process runs (user, groups, privileges); absent: as the image says. */
+  security?: ContainerSecurity;
+}
+
+// ---- Security and hosts (the spec helper's block) ---------------------------------------------
+
+/**
+ * The process settings of one container, already merged from pod and container level. Each maps to
+ * one Docker field; the capability names are as Docker and Kubernetes write them, without `CAP_`.
+ */
+export interface ContainerSecurity {
+  /** Config.User's uid; absent: the image's user. */
+  uid?: number;
+  /** Config.User's gid; absent: the user's own group. */
+  gid?: number;
+  /** HostConfig.GroupAdd. */
+  supplementalGroups?: number[];
+  /** HostConfig.ReadonlyRootfs. */
+  readOnlyRootfs?: boolean;
+  /** SecurityOpt `no-new-privileges`. */
+  noNewPrivileges?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
+  /** SecurityOpt `seccomp=unconfined`; absent: the engine's default profile. */
+  seccompUnconfined?: boolean;
+}
+
+/** One line of the hosts file: an address and its names. */
+export interface HostEntry {
+  ip: string;
+  hostnames: string[];
 }
 
 export interface DnsConfig {
@@ -109,6 +140,12 @@ export interface PodVmSpec {
   terminationGracePeriodSeconds?: number;
   dns?: DnsConfig;
   shareProcessNamespace?: boolean;
+  /** The pod's domain (`<subdomain>.<namespace>.svc.<cluster domain>`): its FQDN is hostname.domainname. */
+  domainname?: string;
+  /** Extra lines of the pod's hosts file (hostAliases). */
+  hostAliases?: HostEntry[];
+  /** Namespaced kernel parameters of the pod (network and IPC namespaces), set on the sandbox. */
+  sysctls?: Record<string, string>;
   /** The pod's volumes; the sandbox mounts each (content is written through it). */
   volumes?: PodVolumeSpec[];
 }

@@ -4,6 +4,13 @@
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import type { LayoutLimits } from '../../vch/index.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { fqdnTooLong } from './hosts.js';
+import {
+  forbiddenSysctl,
+  securityNeverSupported,
+  securityUnsupported,
+  sysctlForbiddenReason,
+} from './security-context.js';
 import { unsupportedLifecycleFields } from './lifecycle-admission.js';
 import { unsupportedVolumeFields } from './volumes/plan.js';
 
@@ -114,13 +121,51 @@ export function layoutUnsupported(pod: V1Pod, limits: LayoutLimits | undefined):
   return found;
 }
 
+/** What the node's configuration adds to admission. */
+export interface AdmitPolicy {
+  /** The operator's `--allowed-unsafe-sysctls`: names, or prefixes ending in `*`. */
+  allowedUnsafeSysctls?: readonly string[];
+}
+
+/**
+ * Security context and hosts (the spec helper's block): sysctls outside the allowlist fail as the
+ * kubelet's sysctl admit handler fails them; what the node or its layout cannot give fails as
+ * UnsupportedPodSpec.
+ */
+export function admitSecurity(pod: V1Pod, layout: LayoutLimits | undefined, policy: AdmitPolicy): Admission {
+  const sysctl = forbiddenSysctl(pod, policy.allowedUnsafeSysctls);
+  if (sysctl) return { admitted: false, reason: sysctlForbiddenReason, message: sysctl };
+  const never = securityNeverSupported(pod);
+  if (never.length) {
+    return {
+      admitted: false,
+      reason: unsupportedReason,
+      message: `Pod cannot run in a pod VM on a virtual node: ${never.join(', ')} ${never.length === 1 ? 'is' : 'are'} not supported`,
+    };
+  }
+  const fields = securityUnsupported(pod, layout?.settings);
+  if (fields.length && layout) {
+    return {
+      admitted: false,
+      reason: unsupportedReason,
+      message: `Pod cannot run in a pod VM on this node: ${fields.join(', ')}: ${layout.because}`,
+    };
+  }
+  const fqdn = fqdnTooLong(pod);
+  if (fqdn) return { admitted: false, reason: unsupportedReason, message: fqdn };
+  return { admitted: true };
+}
+
 /** Decides whether `pod` may run beside `admitted` (the node's other active pods). */
 export function admit(
   pod: V1Pod,
   admitted: V1Pod[],
   allocatable: NodeAllocatable,
   layout?: LayoutLimits,
+  policy: AdmitPolicy = {},
 ): Admission {
+  const security = admitSecurity(pod, layout, policy);
+  if (!security.admitted) return security;
   const layoutLimited = layoutUnsupported(pod, layout);
   if (layoutLimited.length > 0 && layout) {
     return {

@@ -2,7 +2,7 @@
 // attempt; start one a crash left created; announce a crash back-off; or kill a container that failed
 // a probe (or a sidecar after its app), with the kubelet's events for each.
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
-import { messageOf } from '../../shared/errors.js';
+import { messageOf, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVmSpec, PodVmStatus, RegistryCredential } from '../../vch/types.js';
@@ -14,6 +14,7 @@ import { containerEnv } from './env.js';
 import { effectivePolicy, ImagePulls } from './image-pulls.js';
 import type { Waiting } from './pod-status.js';
 import { podVmSpec } from './pod-vm-spec.js';
+import { runAsNonRootViolation } from './security-context.js';
 import type { ContainerPlan } from './state/container-plan.js';
 import { containerOf, fieldPathOf, podLabel } from './pod-names.js';
 import type { Clock } from '../../shared/clock.js';
@@ -168,6 +169,9 @@ export class ContainerSteps {
         sources: ctx.sources,
         services: apiServiceSources(o.core, o.podConfig?.kubernetesServiceAddress),
       });
+      // runAsNonRoot is checked against the image's user, as the kubelet does before a create.
+      const nonRoot = runAsNonRootViolation(pod, container, (await o.images.inspect(image))?.user ?? '');
+      if (nonRoot) throw new VicError('Invalid', nonRoot);
     } catch (err) {
       const message = messageOf(err);
       waiting.set(name, { reason: 'CreateContainerConfigError', message });
@@ -180,6 +184,7 @@ export class ContainerSteps {
       nodeName: o.nodeName,
       env: new Map([[name, env]]),
       credentials: ctx.credentials,
+      ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
     });
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
     let id: string;

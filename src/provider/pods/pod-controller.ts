@@ -34,6 +34,8 @@ export interface PodControllerOptions {
   observer?: PodSyncObserver;
   /** What the VCH's pod layout can give a pod, for admission. */
   layoutLimits?: () => LayoutLimits | undefined;
+  /** The operator's `--allowed-unsafe-sysctls`. */
+  allowedUnsafeSysctls?: readonly string[];
   /** The API server and cluster DNS as pods see them (issue 10). */
   podConfig?: PodConfig;
   retry?: RetryPolicyOptions;
@@ -71,6 +73,7 @@ export class PodController {
       hostIP: options.hostIP,
       allocatable: options.allocatable,
       ...(options.layoutLimits ? { layoutLimits: options.layoutLimits } : {}),
+      ...(options.allowedUnsafeSysctls ? { allowedUnsafeSysctls: options.allowedUnsafeSysctls } : {}),
       recorder: options.recorder,
       clock,
       logger: options.logger,

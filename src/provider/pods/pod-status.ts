@@ -9,6 +9,7 @@ import type {
   V1PodStatus,
 } from '@kubernetes/client-node';
 import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
+import { ephemeralContainerStatuses } from './ephemeral.js';
 import { kubeContainerId, kubeImageId } from './container-ids.js';
 import { podLabel } from './pod-names.js';
 import { noHealth, type ContainerPlan, type HealthOf, type PodPlan } from './state/container-plan.js';
@@ -269,6 +270,17 @@ export function buildPodStatus(inputs: StatusInputs): V1PodStatus {
     containerStatuses: appStatuses,
   };
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
+  const ephemeral = ephemeralContainerStatuses(pod);
+  if (ephemeral) status.ephemeralContainerStatuses = ephemeral;
+  // As a 1.34+ kubelet: the pod generation this status was made from, on the status and on each
+  // condition the kubelet owns (PodScheduled is the scheduler's).
+  const generation = pod.metadata?.generation;
+  if (generation !== undefined) {
+    status.observedGeneration = generation;
+    status.conditions = conditions.map((c) =>
+      c === scheduled ? c : { ...c, observedGeneration: generation },
+    );
+  }
   if (vm?.podIP) {
     status.podIP = vm.podIP;
     status.podIPs = [{ ip: vm.podIP }];

@@ -33,6 +33,7 @@ import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
 import { statusChanged } from './status-diff.js';
+import { ephemeralUnsupportedMessage } from './ephemeral.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
@@ -50,6 +51,8 @@ export interface PodSyncOptions {
   allocatable: () => NodeAllocatable;
   /** What the VCH's pod layout can give a pod (src/vch knows; admission refuses the rest). */
   layoutLimits?: () => LayoutLimits | undefined;
+  /** The operator's `--allowed-unsafe-sysctls`. */
+  allowedUnsafeSysctls?: readonly string[];
   recorder: EventRecorder;
   clock: Clock;
   logger: Logger;
@@ -202,7 +205,9 @@ export class PodSync {
       const others = active().filter(
         (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
       );
-      return admit(pod, others, o.allocatable(), o.layoutLimits?.());
+      return admit(pod, others, o.allocatable(), o.layoutLimits?.(), {
+        ...(o.allowedUnsafeSysctls ? { allowedUnsafeSysctls: o.allowedUnsafeSysctls } : {}),
+      });
     };
     let ctx: StepContext | undefined;
     let status: PodVmStatus | undefined;
@@ -238,6 +243,11 @@ export class PodSync {
       }
       if (changed) statusFresh = false;
       if (!changed || failed || decision.to === 'terminated') break;
+    }
+    // Ephemeral containers are not started yet: say so rather than leave `kubectl debug` waiting.
+    for (const c of decision?.plan ? (pod.spec?.ephemeralContainers ?? []) : []) {
+      const fieldPath = `spec.ephemeralContainers{${c.name}}`;
+      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${ephemeralUnsupportedMessage}`, fieldPath);
     }
     if (decision?.plan && !ctx?.statusWritten) {
       if (!statusFresh) status = await o.pods.status(uid);
@@ -291,6 +301,7 @@ export class PodSync {
             env: new Map(),
             credentials: ctx.credentials,
             dns: dns.dns,
+            ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
           }),
         );
         ctx.freshSandbox = true;
@@ -453,7 +464,14 @@ export class PodSync {
       { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason },
       'pod rejected at admission',
     );
-    await this.#patchStatus(pod, { phase: 'Failed', reason, message, startTime: new Date(o.clock.now()) });
+    await this.#patchStatus(pod, {
+      phase: 'Failed',
+      reason,
+      message,
+      startTime: new Date(o.clock.now()),
+      // As a 1.34+ kubelet: the generation the rejection was decided on.
+      ...(pod.metadata?.generation !== undefined ? { observedGeneration: pod.metadata.generation } : {}),
+    });
   }
 
   /** The pod VM is gone: the pod object goes too, unless it was replaced by a pod with another UID. */

@@ -12,6 +12,8 @@ import type {
   Resources,
 } from '../../vch/types.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { podHostnames } from './hosts.js';
+import { containerSecurity, podSysctls } from './security-context.js';
 import { containerMounts, podVolumeSpecs } from './volumes/plan.js';
 
 function quantities(list: Record<string, string> | undefined): Resources['limits'] {
@@ -49,6 +51,8 @@ export function containerSpec(c: V1Container, env: EnvVar[], pod?: V1Pod): Conta
 
 export interface PodVmSpecInputs {
   pod: V1Pod;
+  /** The cluster's DNS domain, for a pod's FQDN (default cluster.local). */
+  clusterDomain?: string;
   nodeName: string;
   /** Environment per container name. */
   env: ReadonlyMap<string, EnvVar[]>;
@@ -57,7 +61,14 @@ export interface PodVmSpecInputs {
   dns?: DnsConfig;
 }
 
-export function podVmSpec({ pod, nodeName, env, credentials, dns }: PodVmSpecInputs): PodVmSpec {
+export function podVmSpec({
+  pod,
+  nodeName,
+  env,
+  credentials,
+  dns,
+  clusterDomain,
+}: PodVmSpecInputs): PodVmSpec {
   const meta = pod.metadata ?? {};
   const spec = pod.spec;
   const of = (c: V1Container) => containerSpec(c, env.get(c.name) ?? [], pod);
@@ -82,6 +93,23 @@ export function podVmSpec({ pod, nodeName, env, credentials, dns }: PodVmSpecInp
       ...(spec.dnsConfig.searches ? { searches: spec.dnsConfig.searches } : {}),
     };
   }
+  // Security context and hosts (the spec helper's block): process settings per container, and the
+  // pod's hostname, domain, host aliases and sysctls.
+  for (const [list, specs] of [
+    [spec?.initContainers ?? [], vm.initContainers ?? []],
+    [spec?.containers ?? [], vm.containers],
+  ] as const) {
+    list.forEach((c, i) => {
+      const security = pod.spec ? containerSecurity(pod, c) : undefined;
+      if (security && specs[i]) specs[i].security = security;
+    });
+  }
+  const names = podHostnames(pod, clusterDomain);
+  vm.hostname = names.hostname;
+  if (names.domainname) vm.domainname = names.domainname;
+  if (names.hostAliases) vm.hostAliases = names.hostAliases;
+  const sysctls = podSysctls(pod);
+  if (sysctls) vm.sysctls = sysctls;
   const volumes = podVolumeSpecs(pod);
   if (volumes.length) vm.volumes = volumes;
   return vm;

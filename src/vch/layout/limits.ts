@@ -35,9 +35,66 @@ export interface LayoutLimits {
   volumeContent: boolean;
   /** The smallest memory a container VM gets: a smaller limit is raised to it. */
   minMemoryBytes?: number;
+  /** Which container and pod settings the layout's containers honour. */
+  settings: LayoutSettings;
   /** Why the limits are what they are, for an admission message. */
   because: string;
 }
+
+/**
+ * The Docker create fields a layout can give a container or pod, each as a yes/no: the provider
+ * refuses a pod that needs one the layout lacks rather than run it without.
+ */
+export interface LayoutSettings {
+  /** Config.User as `uid[:gid]`. */
+  user: boolean;
+  /** HostConfig.GroupAdd. */
+  supplementalGroups: boolean;
+  /** HostConfig.ReadonlyRootfs. */
+  readOnlyRootfs: boolean;
+  /** SecurityOpt no-new-privileges. */
+  noNewPrivileges: boolean;
+  /** HostConfig.CapAdd / CapDrop. */
+  capabilities: boolean;
+  /** A seccomp filter (the engine's default profile); a layout without one runs every container unconfined. */
+  seccomp: boolean;
+  /** HostConfig.Sysctls. */
+  sysctls: boolean;
+  /** HostConfig.ExtraHosts (lines added to /etc/hosts). */
+  extraHosts: boolean;
+  /** Config.Domainname. */
+  domainname: boolean;
+}
+
+const allSettings: LayoutSettings = {
+  user: true,
+  supplementalGroups: true,
+  readOnlyRootfs: true,
+  noNewPrivileges: true,
+  capabilities: true,
+  seccomp: true,
+  sysctls: true,
+  extraHosts: true,
+  domainname: true,
+};
+
+/**
+ * What VIC's Docker personality passes on to a container VM: the user (Config.User, read by the
+ * tether) and the domain name (vmware/vic lib/apiservers/engine/backends/container.go,
+ * proxy/container_proxy.go); every other field above it drops without a word, and a VM has no
+ * seccomp filter, capability set or sysctl namespace of a container runtime to set.
+ */
+const vicSettings: LayoutSettings = {
+  user: true,
+  supplementalGroups: false,
+  readOnlyRootfs: false,
+  noNewPrivileges: false,
+  capabilities: false,
+  seccomp: false,
+  sysctls: false,
+  extraHosts: false,
+  domainname: true,
+};
 
 /** vSphere Integrated Containers' floor for a container VM (MemoryMinMB in vmware/vic's container.go). */
 export const VIC_MIN_MEMORY_BYTES = 512 * 1024 * 1024;
@@ -50,6 +107,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       shareProcessNamespace: true,
       sharedLocalhost: true,
       podIpBeforeStart: true,
+      settings: allSettings,
       volumeContent: true,
       because: 'the containers of a pod share one sandbox',
     };
@@ -65,6 +123,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     // No sandbox container to write content through yet (a short-lived writer VM is the next step).
     volumeContent: false,
     minMemoryBytes: VIC_MIN_MEMORY_BYTES,
+    settings: vicSettings,
     because:
       'this VCH runs every container as its own VM and cannot share namespaces between them (pod layout vm-per-pod)',
   };

@@ -5,10 +5,10 @@
 // no `container:` network, IPC or PID mode, no host bind mounts, no privileges.
 import type Docker from 'dockerode';
 import { VicError } from '../../shared/errors.js';
-import { resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
+import { dockerUser, resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
 import { buildLabels, dockerName, specHash } from '../labels.js';
 import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
-import { layoutLimits, VIC_MIN_MEMORY_BYTES } from './limits.js';
+import { layoutLimits, VIC_MIN_MEMORY_BYTES, type LayoutSettings } from './limits.js';
 
 export interface VmMemberOptions {
   role: 'init' | 'app';
@@ -41,13 +41,32 @@ export function checkVmPerPod(spec: PodVmSpec): void {
     throw why(`${spec.containers.length} long-running containers, at most ${limits.maxAppContainers}`);
   }
   if (spec.shareProcessNamespace) throw why('shareProcessNamespace is not possible');
+  if (spec.hostAliases?.length && !limits.settings.extraHosts) throw why('host aliases cannot be added');
+  if (spec.sysctls && Object.keys(spec.sysctls).length && !limits.settings.sysctls) {
+    throw why('sysctls cannot be set');
+  }
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
+    const lacking = securityLacking(c, limits.settings);
+    if (lacking.length) throw why(`container "${c.name}" asks for ${lacking.join(', ')}`);
     for (const m of c.volumeMounts ?? []) {
       if (m.source.startsWith('/')) {
         throw why(`container "${c.name}" mounts host path ${m.source}; only named volumes can be mounted`);
       }
     }
   }
+}
+
+/** The process settings a container asks for that the layout cannot give, by their Docker names. */
+function securityLacking(c: ContainerSpec, settings: LayoutSettings): string[] {
+  const s = c.security;
+  if (!s) return [];
+  const lacking: string[] = [];
+  if ((s.uid !== undefined || s.gid !== undefined) && !settings.user) lacking.push('User');
+  if (s.supplementalGroups?.length && !settings.supplementalGroups) lacking.push('GroupAdd');
+  if (s.readOnlyRootfs && !settings.readOnlyRootfs) lacking.push('ReadonlyRootfs');
+  if (s.noNewPrivileges && !settings.noNewPrivileges) lacking.push('no-new-privileges');
+  if ((s.capAdd?.length || s.capDrop?.length) && !settings.capabilities) lacking.push('CapAdd/CapDrop');
+  return lacking;
 }
 
 export function vmPerPodCreateOptions(
@@ -57,6 +76,7 @@ export function vmPerPodCreateOptions(
 ): Docker.ContainerCreateOptions {
   const { entrypoint, cmd } = resolveCommand(container, options.image);
   const grace = spec.terminationGracePeriodSeconds;
+  const user = dockerUser(container.security, options.image);
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
   // Only the app container owns the pod's ports: an init container's VM has an address of its own.
@@ -74,6 +94,8 @@ export function vmPerPodCreateOptions(
     name: dockerName(spec.pod, container.name, options.attempt),
     Image: container.image,
     Hostname: podHostname(spec),
+    ...(spec.domainname ? { Domainname: spec.domainname } : {}),
+    ...(user !== undefined ? { User: user } : {}),
     // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
     Entrypoint: entrypoint,
     Cmd: cmd,

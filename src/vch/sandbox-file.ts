@@ -4,38 +4,15 @@
 // sandbox's writable layer (overlay2's UpperDir); undefined elsewhere.
 import { call, type VchClient } from './client.js';
 import { isVirtualSandbox } from './list.js';
+import { tarArchive } from './tar.js';
 
 const dir = '.vk-files';
 
-/** A ustar archive of one directory and one empty file in it, mode 0666 (anyone in the container may write). */
+/** A tar archive of one directory and one empty file in it, mode 0666 (anyone in the container may write). */
 export function emptyFileTar(name: string): Buffer {
-  const entry = (path: string, type: '0' | '5', mode: number): Buffer => {
-    const h = Buffer.alloc(512);
-    h.write(path, 0, 'utf8');
-    h.write(`${mode.toString(8).padStart(7, '0')}\0`, 100, 'ascii');
-    h.write('0000000\0', 108, 'ascii');
-    h.write('0000000\0', 116, 'ascii');
-    h.write('00000000000\0', 124, 'ascii');
-    h.write(
-      `${Math.floor(Date.now() / 1000)
-        .toString(8)
-        .padStart(11, '0')}\0`,
-      136,
-      'ascii',
-    );
-    h.write(type, 156, 'ascii');
-    h.write('ustar\0', 257, 'ascii');
-    h.write('00', 263, 'ascii');
-    h.fill(' ', 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
-    return h;
-  };
-  return Buffer.concat([
-    entry(`${dir}/`, '5', 0o777),
-    entry(`${dir}/${name}`, '0', 0o666),
-    Buffer.alloc(1024),
+  return tarArchive([
+    { kind: 'dir', path: dir, mode: 0o777 },
+    { kind: 'file', path: `${dir}/${name}`, data: Buffer.alloc(0), mode: 0o666 },
   ]);
 }
 

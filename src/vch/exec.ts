@@ -14,6 +14,11 @@ export type { AttachIO, ExitResult };
 export interface ExecTarget {
   uid: string;
   containerName: string;
+  /**
+   * The container's Docker ID when the caller knows it (the prober does): the exec goes straight to
+   * it, without listing the pod VM's containers first. A container that stopped answers 409.
+   */
+  containerId?: string;
 }
 
 const RESIZE_ATTEMPTS = 5;
@@ -41,7 +46,9 @@ export class Sessions {
   }
 
   async #exec(target: ExecTarget, command: string[], io: AttachIO, sizes: SizeFollower): Promise<ExitResult> {
-    const member = await this.#running(target);
+    const member = target.containerId
+      ? { id: target.containerId, dockerName: `${target.containerName} (${target.containerId.slice(0, 12)})` }
+      : await this.#running(target);
     const container = this.#client.docker.getContainer(member.id);
     const exec = await call(this.#client, `exec in container ${member.dockerName}`, () =>
       container.exec({

@@ -222,7 +222,12 @@ export class Prober {
     const outcome = await this.#limited(spec.handler.kind === 'exec', () =>
       this.#run(
         spec.handler,
-        { uid, containerName: worker.containerName, podIP: this.#podIPs.get(uid) },
+        {
+          uid,
+          containerName: worker.containerName,
+          containerId: worker.containerId,
+          podIP: this.#podIPs.get(uid),
+        },
         {
           timeoutMs: spec.timeoutMs,
           exec: this.#o.exec,

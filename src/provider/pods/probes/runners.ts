@@ -20,12 +20,14 @@ export interface ProbeOutcome {
 export interface ProbeTarget {
   uid: string;
   containerName: string;
+  /** The container's Docker ID, which the prober knows: an exec then needs no lookup on the VCH. */
+  containerId?: string;
   podIP: string | undefined;
 }
 
 /** Runs a command in a container, its output written to `output`; aborting ends the session. */
 export type ExecInContainer = (
-  target: { uid: string; containerName: string },
+  target: { uid: string; containerName: string; containerId?: string },
   command: string[],
   io: { stdout: Writable; stderr: Writable; tty: false; signal: AbortSignal },
 ) => Promise<{ exitCode: number }>;

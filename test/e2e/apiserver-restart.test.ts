@@ -15,9 +15,18 @@ test.serial(
   async (t) => {
     const vk = await VicKubelet.start();
     t.teardown(() => vk.cleanup());
+    // On failure, everything vic-kubelet printed: the API server's absence is what this test is about.
+    t.teardown(() => {
+      if (!t.passed) t.log(vk.output().slice(-20_000));
+    });
     await vk.waitReady();
     const leases = () => kubeConfig().makeApiClient(k8s.CoordinationV1Api);
-    const before = await leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' });
+    // The Lease is written by its own loop and may appear a moment after the node turns Ready.
+    const before = await eventually(
+      'the node Lease',
+      () => leases().readNamespacedLease({ name: vk.nodeName, namespace: 'kube-node-lease' }),
+      { timeoutMs: 30_000 },
+    );
 
     // Down for a while (longer than one renewal interval), then back.
     await run('bash', [join(testEnv.root, 'test/env/controlplane.sh'), 'stop-apiserver']);

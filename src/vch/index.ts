@@ -13,7 +13,7 @@ import { getPodVm, latestMembers } from './list.js';
 import { Logs, type LogOptions, type LogTarget } from './logs.js';
 import { readContainerFile } from './container-file.js';
 import { sandboxFile } from './sandbox-file.js';
-import { PodVms, type MemberAttempt } from './pod-vm.js';
+import { DEFAULT_SANDBOX_IMAGE, PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { emptyVmPerPodStatus, StatusReader } from './status.js';
@@ -237,7 +237,11 @@ export class Vch {
       },
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
-    this.volumes = new PodVolumes(this.client, options.nodeName);
+    const writerImage = options.sandboxImage ?? DEFAULT_SANDBOX_IMAGE;
+    this.volumes = new PodVolumes(this.client, options.nodeName, {
+      image: writerImage,
+      ensure: (image) => images.ensure(image, { policy: 'IfNotPresent', credentials: [] }),
+    });
   }
 
   /**

@@ -114,6 +114,11 @@ export function isVirtualSandbox(id: string): boolean {
   return id.startsWith(VIRTUAL_SANDBOX_PREFIX);
 }
 
+/** The pod UID a virtual sandbox stands for. */
+export function podUidOfVirtualSandbox(id: string): string {
+  return id.slice(VIRTUAL_SANDBOX_PREFIX.length);
+}
+
 /**
  * The container that owns the pod's network identity (IP, ports): the sandbox, or in the vm-per-pod
  * layout the newest attempt of its app container.

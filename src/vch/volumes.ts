@@ -2,11 +2,12 @@
 // volume name (so they are found and removed with the pod VM, also after a restart), mounted into the
 // sandbox at a fixed path so that content can be written over the Docker archive endpoint: the VCH
 // may be remote, so nothing ever travels as a path on the vic-kubelet host.
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import type Docker from 'dockerode';
 import { VicError } from '../shared/errors.js';
 import { call, statusCodeOf, toVicError, type VchClient } from './client.js';
 import { Label, LABEL_PREFIX, podFilter } from './labels.js';
-import { isVirtualSandbox } from './list.js';
+import { isVirtualSandbox, podUidOfVirtualSandbox } from './list.js';
 import { tarArchive, type TarEntry } from './tar.js';
 import type { PodIdentity, PodVolumeSpec, VolumeFile } from './types.js';
 
@@ -195,9 +196,17 @@ export class PodVolumes {
   /** What was last written per sandbox and volume; lost on restart and then read back from `..vic-state`. */
   readonly #written = new Map<string, WrittenState>();
 
-  constructor(client: VchClient, nodeName: string) {
+  /** The image of the vm-per-pod layout's short-lived volume writers (the sandbox image), made present. */
+  readonly #writer: { image: string; ensure: (image: string) => Promise<unknown> } | undefined;
+
+  constructor(
+    client: VchClient,
+    nodeName: string,
+    writer?: { image: string; ensure: (image: string) => Promise<unknown> },
+  ) {
     this.#client = client;
     this.#nodeName = nodeName;
+    this.#writer = writer;
   }
 
   /** Creates the pod's Docker volumes that do not exist yet (creating an existing one is a no-op). */
@@ -216,16 +225,6 @@ export class PodVolumes {
    * small archive then empties the superseded slots. Returns the volumes whose content was written.
    */
   async write(w: VolumeWrites): Promise<string[]> {
-    // A vm-per-pod pod VM has no sandbox container to write through: admission refuses content
-    // volumes there (LayoutLimits.volumeContent); an emptyDir keeps the engine's own root.
-    if (isVirtualSandbox(w.sandboxId)) {
-      if (w.contents.length)
-        throw new VicError(
-          'Invalid',
-          'volume content needs a sandbox container, which this pod layout has not',
-        );
-      return [];
-    }
     const entries: TarEntry[] = (w.roots ?? []).map((r) => rootEntry(r.volume, r.gid));
     const stale: TarEntry[] = [];
     const written: Array<[string, WrittenState]> = [];
@@ -264,8 +263,12 @@ export class PodVolumes {
         { slot, hash, names: new Set([...(previous?.names ?? []), ...topLevelNames(c.files)]) },
       ]);
     }
-    if (entries.length) await this.#put(w.sandboxId, SANDBOX_VOLUME_ROOT, tarArchive(entries));
-    if (stale.length) await this.#put(w.sandboxId, SANDBOX_VOLUME_ROOT, tarArchive(stale));
+    const archives = [entries, stale].filter((e) => e.length).map((e) => tarArchive(e));
+    if (archives.length) {
+      await this.#through(w, async (containerId) => {
+        for (const archive of archives) await this.#put(containerId, SANDBOX_VOLUME_ROOT, archive);
+      });
+    }
     for (const [key, state] of written) this.#written.set(key, state);
     return written.map(([key]) => key.slice(w.sandboxId.length + 1));
   }
@@ -280,7 +283,42 @@ export class PodVolumes {
     return removePodVolumes(this.#client, this.#nodeName, uid);
   }
 
+  /**
+   * Runs `write` against a container that mounts the pod's volumes: the sandbox, or in the vm-per-pod
+   * layout (no sandbox container) a short-lived writer created for it, never started, and removed after:
+   * the archive endpoint writes into a created container's volumes.
+   */
+  async #through(w: VolumeWrites, write: (containerId: string) => Promise<void>): Promise<void> {
+    if (!isVirtualSandbox(w.sandboxId)) return write(w.sandboxId);
+    const uid = podUidOfVirtualSandbox(w.sandboxId);
+    const volumes = [...new Set([...(w.roots ?? []), ...w.contents].map((v) => v.volume))];
+    if (!this.#writer) throw new VicError('Internal', 'no volume writer image is configured for this VCH');
+    const image = this.#writer.image;
+    await this.#writer.ensure(image);
+    const name = `vk-volume-writer-${uid}-${randomBytes(3).toString('hex')}`;
+    const created = await call(this.#client, `create volume writer ${name}`, () =>
+      this.#client.docker.createContainer({
+        _query: { name },
+        _body: {
+          Image: image,
+          // Never started; a VIC VCH still refuses a create without a command.
+          Cmd: ['vic-kubelet-volume-writer'],
+          Labels: { [Label.node]: this.#nodeName, [`${LABEL_PREFIX}volume-writer`]: uid },
+          // Named volumes as Binds: the one volume form a VIC VCH reads.
+          HostConfig: { Binds: volumes.map((v) => `${dockerVolumeName(uid, v)}:${sandboxVolumePath(v)}`) },
+        },
+      } as Docker.ContainerCreateOptions),
+    );
+    try {
+      await write(created.id);
+    } finally {
+      await created.remove({ force: true, v: false }).catch(() => undefined);
+    }
+  }
+
   async #readState(sandboxId: string, volume: string): Promise<WrittenState | undefined> {
+    // A writer lives only for one write: what it wrote is not read back (after a restart, written again).
+    if (isVirtualSandbox(sandboxId)) return undefined;
     let stat: { linkTarget?: string } | undefined;
     try {
       const res = (await this.#client.docker

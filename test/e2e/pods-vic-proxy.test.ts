@@ -221,12 +221,7 @@ test('an operator override is honoured: --vch-layout vm-per-pod on a Docker engi
     abilities: { sharedNamespaces: true, archives: false, exec: false },
     overridden: ['archives', 'exec', 'layout'],
   });
-  // No token volume: the vm-per-pod layout refuses volume content until it has a writer for it.
-  await createPod(
-    ns.name,
-    'one',
-    podOn(vk.nodeName, { automountServiceAccountToken: false, containers: [shell('main', 'sleep 3600')] }),
-  );
+  await createPod(ns.name, 'one', podOn(vk.nodeName, { containers: [shell('main', 'sleep 3600')] }));
   const pod = await podWhere(ns.name, 'one', 'Running', (p) => containerStatus(p, 'main')?.ready === true);
   const mine = (await podVmContainers(vk.nodeName)).filter(
     (c) => c.labels['vic-kubelet.io/pod-uid'] === pod.metadata?.uid,

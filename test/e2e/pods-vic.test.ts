@@ -17,10 +17,7 @@ import { virtualNodeForFile } from '../support/virtual-node.js';
 const vic = vicProxyForFile(test, testEnv.dockerHost);
 const node = virtualNodeForFile(test, 'vk-pods-vic', { args: ['--vch', vic.endpoint] });
 
-// No token volume: volume content needs a sandbox container, which the vm-per-pod layout has not yet
-// (admission refuses it there, see LayoutLimits.volumeContent).
-const on = (spec: Parameters<typeof podOn>[1]) =>
-  podOn(node.vk.nodeName, { automountServiceAccountToken: false, ...spec });
+const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
 
 const containersOf = async (uid: string | undefined) =>
   (await podVmContainers(node.vk.nodeName)).filter((c) => c.labels['vic-kubelet.io/pod-uid'] === uid);
@@ -252,6 +249,41 @@ test('two long-running containers, or a sidecar, fail at once with the limit nam
   t.regex(sidecar.status?.message ?? '', /spec\.initContainers\[log\]\.restartPolicy: Always \(a sidecar\)/);
   t.deepEqual(await containersOf(two.metadata?.uid), [], 'nothing half-created');
   t.deepEqual(await containersOf(sidecar.metadata?.uid), [], 'nothing half-created');
+});
+
+test('a configMap volume and the service-account token reach the container VM through a writer', async (t) => {
+  await core().createNamespacedConfigMap({
+    namespace: node.ns,
+    body: { metadata: { name: 'settings' }, data: { greeting: 'hello from a VIC volume' } },
+  });
+  await createPod(
+    node.ns,
+    'reads-volumes',
+    on({
+      restartPolicy: 'Never',
+      volumes: [{ name: 'cfg', configMap: { name: 'settings' } }],
+      containers: [
+        shell(
+          'main',
+          'cat /cfg/greeting; echo; cat /var/run/secrets/kubernetes.io/serviceaccount/namespace; echo; ' +
+            'test -s /var/run/secrets/kubernetes.io/serviceaccount/token && echo token-present',
+          { volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] },
+        ),
+      ],
+    }),
+  );
+  const pod = await podWhere(node.ns, 'reads-volumes', 'finished', (p) =>
+    ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+  );
+  const logs = await kubectl(['logs', '-n', node.ns, 'reads-volumes']);
+  t.is(pod.status?.phase, 'Succeeded', logs.stdout + logs.stderr);
+  t.deepEqual(logs.stdout.trim().split('\n'), ['hello from a VIC volume', node.ns, 'token-present']);
+  // The writer lives only for the write: nothing of it is left on the VCH.
+  const writers = await docker().listContainers({
+    all: true,
+    filters: { label: ['vic-kubelet.io/volume-writer'] },
+  });
+  t.deepEqual(writers, []);
 });
 
 test('kubectl exec and logs -f reach the container VM', async (t) => {

@@ -23,8 +23,6 @@ test('runAsUser and runAsGroup reach the container VM (Config.User)', async (t) 
     'user',
     podOn(node.vk.nodeName, {
       restartPolicy: 'Never',
-      // No token volume: the vm-per-pod layout refuses volume content (LayoutLimits.volumeContent).
-      automountServiceAccountToken: false,
       securityContext: { runAsUser: 1001, runAsGroup: 2002 },
       containers: [shell('main', 'id')],
     }),

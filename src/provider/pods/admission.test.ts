@@ -101,18 +101,3 @@ test('lifecycle fields the node does not implement are refused by name', (t) => 
     'spec.containers[main].lifecycle.preStop.tcpSocket',
   ]);
 });
-
-test('in the vm-per-pod layout, a volume whose content vic-kubelet writes is refused by name', (t) => {
-  const withVolumes = pod(undefined, {
-    volumes: [
-      { name: 'scratch', emptyDir: {} },
-      { name: 'kube-api-access-x', projected: { sources: [] } },
-      { name: 'cfg', configMap: { name: 'c' } },
-    ],
-  });
-  t.deepEqual(layoutUnsupported(withVolumes, layoutLimits('vm-per-pod')), [
-    'spec.volumes[kube-api-access-x].projected (volume content needs a sandbox container)',
-    'spec.volumes[cfg].configMap (volume content needs a sandbox container)',
-  ]);
-  t.deepEqual(layoutUnsupported(withVolumes, layoutLimits('shared')), []);
-});

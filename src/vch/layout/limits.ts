@@ -28,11 +28,6 @@ export interface LayoutLimits {
    * status.podIP can be put in a container's environment.
    */
   podIpBeforeStart: boolean;
-  /**
-   * Volume content (configMap, secret, downwardAPI, projected) can be written: it goes in through the
-   * sandbox container, which mounts every pod volume.
-   */
-  volumeContent: boolean;
   /** The smallest memory a container VM gets: a smaller limit is raised to it. */
   minMemoryBytes?: number;
   /** Which container and pod settings the layout's containers honour. */
@@ -108,7 +103,6 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       sharedLocalhost: true,
       podIpBeforeStart: true,
       settings: allSettings,
-      volumeContent: true,
       because: 'the containers of a pod share one sandbox',
     };
   }
@@ -120,8 +114,6 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     sharedLocalhost: false,
     // The container VM gets its address when it starts, after its environment is fixed.
     podIpBeforeStart: false,
-    // No sandbox container to write content through yet (a short-lived writer VM is the next step).
-    volumeContent: false,
     minMemoryBytes: VIC_MIN_MEMORY_BYTES,
     settings: vicSettings,
     because:

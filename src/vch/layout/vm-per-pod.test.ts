@@ -14,7 +14,7 @@ const spec: PodVmSpec = {
       image: 'busybox',
       command: ['sleep', '1'],
       ports: [{ containerPort: 80, hostPort: 8080 }],
-      volumeMounts: [{ source: 'k8s_vol_data', containerPath: '/data', readOnly: true }],
+      volumeMounts: [{ source: 'data', containerPath: '/data', readOnly: true }],
       resources: { limits: { memoryBytes: 64 * 2 ** 20, nanoCpus: 1.5e9 } },
     },
   ],
@@ -27,7 +27,8 @@ test('the app container is the pod VM: hostname, ports, DNS and named volumes on
   t.deepEqual(o.ExposedPorts, { '80/tcp': {} });
   t.deepEqual(o.HostConfig?.PortBindings, { '80/tcp': [{ HostPort: '8080' }] });
   t.deepEqual(o.HostConfig?.Dns, ['10.0.0.10']);
-  t.deepEqual(o.HostConfig?.Binds, ['k8s_vol_data:/data:ro']);
+  // The pod volume "data" is the pod's own named volume on the VCH.
+  t.deepEqual(o.HostConfig?.Binds, ['k8s_vol_data_u1:/data:ro']);
   for (const field of ['NetworkMode', 'IpcMode', 'PidMode', 'Mounts', 'Privileged'] as const) {
     t.is(o.HostConfig?.[field], undefined, field);
   }

@@ -321,6 +321,7 @@ test('kubectl attach -i talks to the main process of the container VM', async (t
   t.teardown(() => attach.kill('SIGKILL'));
   attach.write('hello\n');
   await attach.until('got:hello\n');
+  // until() is the assertion: it fails, with everything kubectl printed, if the answer never comes.
   t.pass();
 });
 

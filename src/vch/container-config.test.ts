@@ -2,7 +2,6 @@ import test from 'ava';
 import { VicError } from '../shared/errors.js';
 import {
   containerCreateOptions,
-  expandReferences,
   podEnvelope,
   podHostname,
   resolveCommand,
@@ -35,24 +34,6 @@ test('a container with nothing to run is refused with a message naming it', (t) 
   );
   t.is(err?.code, 'Invalid');
   t.regex(err?.message ?? '', /container "c".*no ENTRYPOINT or CMD/);
-});
-
-test('$(VAR) references in command and args expand from the container env, as kubelet does', (t) => {
-  const env = new Map([
-    ['NAME', 'world'],
-    ['EMPTY', ''],
-  ]);
-  t.is(expandReferences('hello $(NAME)', env), 'hello world');
-  t.is(expandReferences('$(EMPTY)x', env), 'x');
-  t.is(expandReferences('$(MISSING)', env), '$(MISSING)');
-  t.is(expandReferences('$$(NAME)', env), '$(NAME)');
-  t.is(expandReferences('cost $5 $', env), 'cost $5 $');
-  t.is(expandReferences('$(NAME', env), '$(NAME');
-  const resolved = resolveCommand(
-    { name: 'c', image: 'i', command: ['echo', '$(NAME)'], env: [{ name: 'NAME', value: 'pod' }] },
-    image,
-  );
-  t.deepEqual(resolved.entrypoint, ['echo', 'pod']);
 });
 
 test('resources become Docker limits: NanoCpus, shares from the request, memory and reservation', (t) => {

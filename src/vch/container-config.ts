@@ -7,7 +7,6 @@ import type {
   ContainerRole,
   ContainerSecurity,
   ContainerSpec,
-  EnvVar,
   PodVmSpec,
   Resources,
   VolumeMount,
@@ -22,53 +21,12 @@ export interface ImageCommand {
 }
 
 /**
- * Kubernetes' `$(VAR)` expansion in command and args: a defined variable is replaced, `$$` is a
- * literal `$`, anything else (an undefined name, an unclosed paren) stays as written.
- */
-export function expandReferences(input: string, env: ReadonlyMap<string, string>): string {
-  let out = '';
-  for (let i = 0; i < input.length; i++) {
-    const ch = input[i];
-    if (ch !== '$' || i + 1 >= input.length) {
-      out += ch;
-      continue;
-    }
-    const next = input[i + 1];
-    if (next === '$') {
-      out += '$';
-      i++;
-    } else if (next === '(') {
-      const close = input.indexOf(')', i + 2);
-      if (close < 0) {
-        out += input.slice(i);
-        break;
-      }
-      const name = input.slice(i + 2, close);
-      const value = env.get(name);
-      out += value ?? `$(${name})`;
-      i = close;
-    } else {
-      out += ch;
-    }
-  }
-  return out;
-}
-
-function envMap(env: readonly EnvVar[] | undefined): Map<string, string> {
-  // Later entries win, as in a Kubernetes container's env list.
-  return new Map((env ?? []).map((e) => [e.name, e.value]));
-}
-
-/**
  * What the container runs, as Kubernetes defines it: `command` replaces ENTRYPOINT and drops the
  * image CMD; `args` replaces CMD; either alone keeps the other part of the image.
  */
 export function resolveCommand(container: ContainerSpec, image: ImageCommand): ImageCommand {
-  const env = envMap(container.env);
-  const expand = (list: string[]): string[] => list.map((s) => expandReferences(s, env));
-  const entrypoint = container.command !== undefined ? expand(container.command) : image.entrypoint;
-  const cmd =
-    container.args !== undefined ? expand(container.args) : container.command !== undefined ? [] : image.cmd;
+  const entrypoint = container.command ?? image.entrypoint;
+  const cmd = container.args ?? (container.command !== undefined ? [] : image.cmd);
   if (entrypoint.length === 0 && cmd.length === 0) {
     throw new VicError(
       'Invalid',

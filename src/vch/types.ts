@@ -73,7 +73,7 @@ export interface ContainerSpec {
   command?: string[];
   /** Kubernetes `args`: replaces the image CMD. */
   args?: string[];
-  /** Values already resolved; `$(NAME)` references in command and args are expanded here, in vch. */
+  /** Values already resolved, as are `$(NAME)` references in command and args (the provider's work). */
   env?: EnvVar[];
   workingDir?: string;
   tty?: boolean;

@@ -12,6 +12,7 @@ import type {
   Resources,
 } from '../../vch/types.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
+import { expand } from './env.js';
 import { podHostnames } from './hosts.js';
 import { containerSecurity, podSysctls } from './security-context.js';
 import { containerMounts, podVolumeSpecs } from './volumes/plan.js';
@@ -28,8 +29,12 @@ export function containerSpec(c: V1Container, env: EnvVar[], pod?: V1Pod): Conta
   const spec: ContainerSpec = { name: c.name, image: c.image ?? '', env };
   const mounts = pod ? containerMounts(pod, c) : [];
   if (mounts.length) spec.volumeMounts = mounts;
-  if (c.command) spec.command = c.command;
-  if (c.args) spec.args = c.args;
+  // `$(VAR)` in command and args expands from the container's resolved env, later entries winning
+  // (pkg/kubelet/kuberuntime ExpandContainerCommandAndArgs); src/vch takes them as they are.
+  const values = new Map(env.map((e) => [e.name, e.value]));
+  const expandAll = (list: string[]) => list.map((s) => expand(s, (name) => values.get(name)));
+  if (c.command) spec.command = expandAll(c.command);
+  if (c.args) spec.args = expandAll(c.args);
   if (c.workingDir) spec.workingDir = c.workingDir;
   if (c.tty) spec.tty = true;
   if (c.stdin) spec.stdin = true;

@@ -6,7 +6,14 @@ import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { systemClock, type Clock } from '../../shared/clock.js';
 import { findVicError, messageOf } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { LayoutLimits, Vch } from '../../vch/index.js';
+import type {
+  LayoutLimits,
+  PodVmLifecycle,
+  PodVmStreams,
+  Vch,
+  VchImages,
+  VchVolumes,
+} from '../../vch/index.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
 import { PodInformer } from './pod-informer.js';
@@ -19,10 +26,27 @@ export interface PodSyncObserver {
   synced(durationMs: number, error?: string): void;
 }
 
+/** The pods bound to this node, as the controller reads them: the informer, or a fake in unit tests. */
+export interface PodSource {
+  start(): Promise<void>;
+  stop(): void;
+  /** True once the first list has been seen: before that, "not in the cache" means nothing. */
+  readonly synced: boolean;
+  get(key: string): V1Pod | undefined;
+  list(): V1Pod[];
+}
+
 export interface PodControllerOptions {
   kubeConfig: KubeConfig;
   core: CoreV1Api;
-  vch: Pick<Vch, 'pods' | 'images' | 'watch' | 'streams'> & Partial<Pick<Vch, 'volumes'>>;
+  /** What the controller uses of the VCH, and no more. */
+  vch: {
+    pods: PodVmLifecycle;
+    images: VchImages;
+    watch: Vch['watch'];
+    streams: Pick<PodVmStreams, 'exec' | 'logs'>;
+    volumes?: VchVolumes;
+  };
   nodeName: string;
   hostIP: string;
   allocatable: () => NodeAllocatable;
@@ -39,12 +63,14 @@ export interface PodControllerOptions {
   /** The API server and cluster DNS as pods see them (issue 10). */
   podConfig?: PodConfig;
   retry?: RetryPolicyOptions;
+  /** Where pods come from; the API server's list-and-watch unless a test gives its own. */
+  podSource?: (onChange: (key: string) => void) => PodSource;
 }
 
 export class PodController {
   readonly #o: PodControllerOptions;
   readonly #queue: WorkQueue;
-  readonly #informer: PodInformer;
+  readonly #informer: PodSource;
   readonly #sync: PodSync;
   readonly #log: Logger;
   readonly #retries: RetryPolicy;
@@ -58,13 +84,16 @@ export class PodController {
     this.#log = options.logger.child({ component: 'pod-controller' });
     this.#queue = new WorkQueue({ clock });
     this.#retries = new RetryPolicy(options.retry);
-    this.#informer = new PodInformer({
-      kubeConfig: options.kubeConfig,
-      core: options.core,
-      nodeName: options.nodeName,
-      logger: options.logger,
-      onChange: (key) => this.#queue.add(key),
-    });
+    const onChange = (key: string) => this.#queue.add(key);
+    this.#informer =
+      options.podSource?.(onChange) ??
+      new PodInformer({
+        kubeConfig: options.kubeConfig,
+        core: options.core,
+        nodeName: options.nodeName,
+        logger: options.logger,
+        onChange,
+      });
     this.#sync = new PodSync({
       core: options.core,
       pods: options.vch.pods,

@@ -73,49 +73,50 @@ function keysInto(options: {
   }
 }
 
-async function configMapInto(
-  payload: Payload,
-  source: { name?: string; items?: V1KeyToPath[]; optional?: boolean },
-  mode: number,
-  ctx: ContentContext,
-): Promise<void> {
-  const namespace = ctx.pod.metadata?.namespace ?? 'default';
-  const cm = await ctx.sources.configMap(namespace, source.name ?? '');
-  if (!cm) {
-    if (source.optional) return;
-    throw missing('configmap', source.name ?? '');
+/** The keys of a configMap or secret and how to read each, whichever of the two it is. */
+async function keySource(
+  kind: 'configmap' | 'secret',
+  namespace: string,
+  name: string,
+  sources: ConfigSources,
+): Promise<{ keys: string[]; value: (key: string) => Buffer | undefined } | undefined> {
+  if (kind === 'configmap') {
+    const cm = await sources.configMap(namespace, name);
+    return (
+      cm && {
+        keys: [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {})],
+        value: (k) => configMapValue(cm, k),
+      }
+    );
   }
-  keysInto({
-    payload,
-    keys: [...Object.keys(cm.data ?? {}), ...Object.keys(cm.binaryData ?? {})],
-    value: (k) => configMapValue(cm, k),
-    items: source.items,
-    mode,
-    optional: source.optional ?? false,
-    kind: 'configmap',
-  });
+  const secret = await sources.secret(namespace, name);
+  return secret && { keys: Object.keys(secret.data ?? {}), value: (k) => secretValue(secret, k) };
 }
 
-async function secretInto(
+/** A configMap's or secret's keys into the payload, as the source's items and modes say. */
+async function keysSourceInto(
   payload: Payload,
-  source: { name?: string; items?: V1KeyToPath[]; optional?: boolean },
-  mode: number,
+  from: {
+    kind: 'configmap' | 'secret';
+    source: { name?: string; items?: V1KeyToPath[]; optional?: boolean };
+    mode: number;
+  },
   ctx: ContentContext,
 ): Promise<void> {
+  const { kind, source, mode } = from;
   const namespace = ctx.pod.metadata?.namespace ?? 'default';
-  const secret = await ctx.sources.secret(namespace, source.name ?? '');
-  if (!secret) {
+  const found = await keySource(kind, namespace, source.name ?? '', ctx.sources);
+  if (!found) {
     if (source.optional) return;
-    throw missing('secret', source.name ?? '');
+    throw missing(kind, source.name ?? '');
   }
   keysInto({
     payload,
-    keys: Object.keys(secret.data ?? {}),
-    value: (k) => secretValue(secret, k),
+    ...found,
     items: source.items,
     mode,
     optional: source.optional ?? false,
-    kind: 'secret',
+    kind,
   });
 }
 
@@ -144,8 +145,9 @@ async function projectionInto(
   mode: number,
   ctx: ContentContext,
 ): Promise<void> {
-  if (source.configMap) await configMapInto(payload, source.configMap, mode, ctx);
-  if (source.secret) await secretInto(payload, source.secret, mode, ctx);
+  if (source.configMap)
+    await keysSourceInto(payload, { kind: 'configmap', source: source.configMap, mode }, ctx);
+  if (source.secret) await keysSourceInto(payload, { kind: 'secret', source: source.secret, mode }, ctx);
   if (source.downwardAPI) downwardInto(payload, source.downwardAPI.items ?? [], mode, ctx);
   if (source.serviceAccountToken) {
     const t = source.serviceAccountToken;
@@ -166,10 +168,20 @@ export function isContentVolume(v: V1Volume): boolean {
 export async function volumeFiles(volume: V1Volume, ctx: ContentContext): Promise<VolumeFile[]> {
   const payload: Payload = new Map();
   if (volume.configMap) {
-    await configMapInto(payload, volume.configMap, volume.configMap.defaultMode ?? defaultFileMode, ctx);
+    await keysSourceInto(
+      payload,
+      { kind: 'configmap', source: volume.configMap, mode: volume.configMap.defaultMode ?? defaultFileMode },
+      ctx,
+    );
   } else if (volume.secret) {
     const s = volume.secret;
-    await secretInto(payload, { ...s, name: s.secretName ?? '' }, s.defaultMode ?? defaultFileMode, ctx);
+    await keysSourceInto(
+      'secret',
+      payload,
+      { ...s, name: s.secretName ?? '' },
+      s.defaultMode ?? defaultFileMode,
+      ctx,
+    );
   } else if (volume.downwardAPI) {
     downwardInto(
       payload,

@@ -175,13 +175,8 @@ export async function volumeFiles(volume: V1Volume, ctx: ContentContext): Promis
     );
   } else if (volume.secret) {
     const s = volume.secret;
-    await keysSourceInto(
-      'secret',
-      payload,
-      { ...s, name: s.secretName ?? '' },
-      s.defaultMode ?? defaultFileMode,
-      ctx,
-    );
+    const source = { ...s, name: s.secretName ?? '' };
+    await keysSourceInto(payload, { kind: 'secret', source, mode: s.defaultMode ?? defaultFileMode }, ctx);
   } else if (volume.downwardAPI) {
     downwardInto(
       payload,

@@ -32,10 +32,20 @@ const settle = async () => {
 
 test('a repeat within ten minutes of clock time folds into a count; after that it is a new Event', async (t) => {
   const h = harness();
-  h.recorder.record(pod, 'Warning', 'BackOff', 'Back-off pulling image "x"', 'spec.containers{main}');
+  h.recorder.record(pod, {
+    type: 'Warning',
+    reason: 'BackOff',
+    message: 'Back-off pulling image "x"',
+    fieldPath: 'spec.containers{main}',
+  });
   await settle();
   h.clock.advance(9 * 60_000);
-  h.recorder.record(pod, 'Warning', 'BackOff', 'Back-off pulling image "x"', 'spec.containers{main}');
+  h.recorder.record(pod, {
+    type: 'Warning',
+    reason: 'BackOff',
+    message: 'Back-off pulling image "x"',
+    fieldPath: 'spec.containers{main}',
+  });
   await settle();
   t.is(h.created.length, 1);
   t.is(h.patched.length, 1);
@@ -43,7 +53,12 @@ test('a repeat within ten minutes of clock time folds into a count; after that i
   t.deepEqual(h.patched[0]?.body.lastTimestamp, new Date(h.clock.now()));
 
   h.clock.advance(10 * 60_000 + 1);
-  h.recorder.record(pod, 'Warning', 'BackOff', 'Back-off pulling image "x"', 'spec.containers{main}');
+  h.recorder.record(pod, {
+    type: 'Warning',
+    reason: 'BackOff',
+    message: 'Back-off pulling image "x"',
+    fieldPath: 'spec.containers{main}',
+  });
   await settle();
   t.is(h.created.length, 2);
   t.deepEqual(h.created[1]?.firstTimestamp, new Date(h.clock.now()));
@@ -73,6 +88,6 @@ test('a failure to write an event is logged and dropped, never thrown', async (t
     logger: silentLogger,
     clock: new FakeClock(),
   });
-  t.notThrows(() => recorder.record(pod, 'Normal', 'Pulled', 'ok'));
+  t.notThrows(() => recorder.record(pod, { type: 'Normal', reason: 'Pulled', message: 'ok' }));
   await settle();
 });

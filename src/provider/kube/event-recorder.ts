@@ -9,9 +9,18 @@ import { mergePatch } from './patch.js';
 
 export type EventType = 'Normal' | 'Warning';
 
+/** One event about a pod, as a kubelet words it. */
+export interface PodEvent {
+  type: EventType;
+  /** The kubelet's reason, e.g. BackOff, Unhealthy, FailedMount. */
+  reason: string;
+  message: string;
+  /** The container the event is about, e.g. spec.containers{web}. */
+  fieldPath?: string;
+}
+
 export interface EventRecorder {
-  /** `fieldPath` names the container, e.g. spec.containers{web}. */
-  record(pod: V1Pod, type: EventType, reason: string, message: string, fieldPath?: string): void;
+  record(pod: V1Pod, event: PodEvent): void;
 }
 
 interface Recorded {
@@ -38,24 +47,20 @@ export class KubeletEventRecorder implements EventRecorder {
     this.#clock = options.clock ?? systemClock;
   }
 
-  record(pod: V1Pod, type: EventType, reason: string, message: string, fieldPath?: string): void {
+  record(pod: V1Pod, event: PodEvent): void {
+    const { type, reason, message, fieldPath } = event;
     // A warning is something for an operator to act on: said in the log as well as on the pod.
     if (type === 'Warning') {
       const name = `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
       this.#log.info({ pod: name, reason, ...(fieldPath ? { fieldPath } : {}) }, message);
     }
-    this.#write(pod, type, reason, message, fieldPath).catch((err: unknown) =>
+    this.#write(pod, event).catch((err: unknown) =>
       this.#log.warn({ reason, pod: pod.metadata?.name, err: messageOf(err) }, 'event not recorded'),
     );
   }
 
-  async #write(
-    pod: V1Pod,
-    type: EventType,
-    reason: string,
-    message: string,
-    fieldPath?: string,
-  ): Promise<void> {
+  async #write(pod: V1Pod, event: PodEvent): Promise<void> {
+    const { type, reason, message, fieldPath } = event;
     const namespace = pod.metadata?.namespace ?? 'default';
     const uid = pod.metadata?.uid ?? '';
     const key = [uid, fieldPath ?? '', type, reason, message].join('\u0000');
@@ -71,7 +76,7 @@ export class KubeletEventRecorder implements EventRecorder {
       return;
     }
     const podName = pod.metadata?.name ?? '';
-    const event: CoreV1Event = {
+    const body: CoreV1Event = {
       metadata: {
         name: `${podName}.${now.getTime().toString(16)}${Math.random().toString(16).slice(2, 6)}`,
         namespace,
@@ -95,7 +100,7 @@ export class KubeletEventRecorder implements EventRecorder {
       lastTimestamp: now,
       count: 1,
     };
-    const created = await this.#api.createNamespacedEvent({ namespace, body: event });
+    const created = await this.#api.createNamespacedEvent({ namespace, body });
     if (this.#recent.size >= maxRemembered) this.#recent.clear();
     this.#recent.set(key, { name: created.metadata?.name ?? '', namespace, count: 1, at: now.getTime() });
   }

@@ -91,16 +91,20 @@ export class ContainerSteps {
         return { changed: false };
       case 'start':
         await o.pods.startContainer(action.id);
-        o.recorder.record(pod, 'Normal', 'Started', `Started container ${step.name}`, fieldPath);
+        o.recorder.record(pod, {
+          type: 'Normal',
+          reason: 'Started',
+          message: `Started container ${step.name}`,
+          fieldPath,
+        });
         return { changed: true };
       case 'backoff':
-        o.recorder.record(
-          pod,
-          'Warning',
-          'BackOff',
-          `Back-off restarting failed container ${step.name} in pod ${podLabel(pod)}`,
+        o.recorder.record(pod, {
+          type: 'Warning',
+          reason: 'BackOff',
+          message: `Back-off restarting failed container ${step.name} in pod ${podLabel(pod)}`,
           fieldPath,
-        );
+        });
         return { changed: false, retryAfterMs: action.untilMs - o.clock.now() };
       case 'kill': {
         // pkg/kubelet/kuberuntime/kuberuntime_manager.go: the message of a probe-driven restart.
@@ -108,7 +112,7 @@ export class ContainerSteps {
           action.reason === 'podCompleted'
             ? `Stopping container ${step.name}`
             : `Container ${step.name} failed ${action.reason} probe, will be restarted`;
-        o.recorder.record(pod, 'Normal', 'Killing', why, fieldPath);
+        o.recorder.record(pod, { type: 'Normal', reason: 'Killing', message: why, fieldPath });
         await o.kill(pod, step.name, action.id, action.graceSeconds);
         return { changed: true };
       }
@@ -175,7 +179,7 @@ export class ContainerSteps {
     } catch (err) {
       const message = messageOf(err);
       waiting.set(name, { reason: 'CreateContainerConfigError', message });
-      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${message}`, fieldPath);
+      o.recorder.record(pod, { type: 'Warning', reason: 'Failed', message: `Error: ${message}`, fieldPath });
       return { changed: false, failed: true, retryAfterMs: configRetryMs };
     }
     // The image is present now: the create must not pull it a second time.
@@ -191,14 +195,24 @@ export class ContainerSteps {
     try {
       await this.#mountTerminationLog(ctx, spec, container, at.attempt);
       const member = await o.pods.createContainer(spec, name, at);
-      o.recorder.record(pod, 'Normal', 'Created', `Created container: ${name}`, fieldPath);
+      o.recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Created',
+        message: `Created container: ${name}`,
+        fieldPath,
+      });
       await o.pods.startContainer(member.id);
-      o.recorder.record(pod, 'Normal', 'Started', `Started container ${name}`, fieldPath);
+      o.recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Started',
+        message: `Started container ${name}`,
+        fieldPath,
+      });
       id = member.id;
     } catch (err) {
       const message = messageOf(err);
       this.#log.warn({ pod: pod.metadata?.name, container: name, err: message }, 'container did not start');
-      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${message}`, fieldPath);
+      o.recorder.record(pod, { type: 'Warning', reason: 'Failed', message: `Error: ${message}`, fieldPath });
       waiting.set(name, { reason: 'CreateContainerError', message });
       return { changed: true, failed: true, retryAfterMs: configRetryMs };
     }
@@ -206,8 +220,18 @@ export class ContainerSteps {
     if (hookFailure !== undefined) {
       // pkg/kubelet/kuberuntime/kuberuntime_container.go startContainer: a failed postStart hook
       // kills the container; the restart policy then decides.
-      o.recorder.record(pod, 'Warning', 'FailedPostStartHook', hookFailure, fieldPath);
-      o.recorder.record(pod, 'Normal', 'Killing', `FailedPostStartHook`, fieldPath);
+      o.recorder.record(pod, {
+        type: 'Warning',
+        reason: 'FailedPostStartHook',
+        message: hookFailure,
+        fieldPath,
+      });
+      o.recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Killing',
+        message: `FailedPostStartHook`,
+        fieldPath,
+      });
       await o.kill(pod, name, id, undefined);
     }
     return { changed: true };

@@ -15,7 +15,7 @@ const container = { name: 'main', image: 'busybox:1.36', policy: 'IfNotPresent' 
 function recorder() {
   const events: Array<{ type: string; reason: string; message: string }> = [];
   const r: EventRecorder = {
-    record: (_pod, type, reason, message) => events.push({ type, reason, message }),
+    record: (_pod, { type, reason, message }) => events.push({ type, reason, message }),
   };
   return { r, events };
 }

@@ -71,71 +71,87 @@ export class ImagePulls {
       if (!hasCode(err, 'VchUnavailable', 'Timeout')) present = undefined;
       else {
         const message = `Failed to inspect image "${image}": ${messageOf(err)}; the pull waits until the VCH answers`;
-        this.#recorder.record(pod, 'Warning', 'InspectFailed', message, fieldPath);
+        this.#recorder.record(pod, { type: 'Warning', reason: 'InspectFailed', message, fieldPath });
         return { ok: false, waiting: { reason: 'ImageInspectError', message }, retryAfterMs: inspectRetryMs };
       }
     }
     if (present && container.policy !== 'Always') {
       this.#failures.delete(key);
-      this.#recorder.record(
-        pod,
-        'Normal',
-        'Pulled',
-        `Container image "${image}" already present on machine`,
+      this.#recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Pulled',
+        message: `Container image "${image}" already present on machine`,
         fieldPath,
-      );
+      });
       return { ok: true };
     }
     if (container.policy === 'Never') {
       const message = `Container image "${image}" is not present with pull policy of Never`;
-      this.#recorder.record(pod, 'Warning', 'ErrImageNeverPull', message, fieldPath);
+      this.#recorder.record(pod, { type: 'Warning', reason: 'ErrImageNeverPull', message, fieldPath });
       return { ok: false, waiting: { reason: 'ErrImageNeverPull', message } };
     }
     const problems = 'problems' in credentials ? (credentials.problems ?? []) : [];
     if (problems.length > 0) {
       // As the kubelet's getPullSecretsForPod; with what to fix.
-      this.#recorder.record(
-        pod,
-        'Warning',
-        'FailedToRetrieveImagePullSecret',
-        `Unable to retrieve some image pull secrets; attempting to pull the image may not succeed: ${problems.join('; ')}`,
-      );
+      this.#recorder.record(pod, {
+        type: 'Warning',
+        reason: 'FailedToRetrieveImagePullSecret',
+        message: `Unable to retrieve some image pull secrets; attempting to pull the image may not succeed: ${problems.join('; ')}`,
+      });
     }
-    this.#recorder.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, fieldPath);
+    this.#recorder.record(pod, {
+      type: 'Normal',
+      reason: 'Pulling',
+      message: `Pulling image "${image}"`,
+      fieldPath,
+    });
     const started = this.#clock.now();
     try {
       const info = await this.#images.ensure(image, { policy: 'Always', credentials });
       this.#failures.delete(key);
       const took = `${((this.#clock.now() - started) / 1000).toFixed(3)}s`;
-      this.#recorder.record(
-        pod,
-        'Normal',
-        'Pulled',
-        `Successfully pulled image "${image}" in ${took} (${info.id})`,
+      this.#recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Pulled',
+        message: `Successfully pulled image "${image}" in ${took} (${info.id})`,
         fieldPath,
-      );
+      });
       return { ok: true };
     } catch (err) {
       const code = findVicError(err)?.code;
       const message = messageOf(err);
       if (code === 'InvalidImageName') {
         const text = `Failed to apply default image tag "${image}": couldn't parse image name "${image}": invalid reference format`;
-        this.#recorder.record(pod, 'Warning', 'InspectFailed', text, fieldPath);
-        this.#recorder.record(pod, 'Warning', 'Failed', 'Error: InvalidImageName', fieldPath);
+        this.#recorder.record(pod, { type: 'Warning', reason: 'InspectFailed', message: text, fieldPath });
+        this.#recorder.record(pod, {
+          type: 'Warning',
+          reason: 'Failed',
+          message: 'Error: InvalidImageName',
+          fieldPath,
+        });
         return { ok: false, waiting: { reason: 'InvalidImageName', message: text } };
       }
       const failures = (failed?.failures ?? 0) + 1;
       const delayMs = backoffDelayMs(failures);
       this.#failures.set(key, { failures, retryAtMs: this.#clock.now() + delayMs, message });
-      this.#recorder.record(
-        pod,
-        'Warning',
-        'Failed',
-        `Failed to pull image "${image}": ${message}`,
+      this.#recorder.record(pod, {
+        type: 'Warning',
+        reason: 'Failed',
+        message: `Failed to pull image "${image}": ${message}`,
         fieldPath,
-      );
-      this.#recorder.record(pod, 'Warning', 'Failed', 'Error: ErrImagePull', fieldPath);
-      this.#recorder.record(pod, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, fieldPath);
+      });
+      this.#recorder.record(pod, {
+        type: 'Warning',
+        reason: 'Failed',
+        message: 'Error: ErrImagePull',
+        fieldPath,
+      });
+      this.#recorder.record(pod, {
+        type: 'Normal',
+        reason: 'BackOff',
+        message: `Back-off pulling image "${image}"`,
+        fieldPath,
+      });
       return { ok: false, waiting: { reason: 'ErrImagePull', message }, retryAfterMs: delayMs };
     }
   }

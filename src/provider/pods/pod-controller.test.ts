@@ -48,7 +48,7 @@ function harness(options: { maxRetries?: number } = {}) {
     listNamespacedService: () => Promise.resolve({ items: [] }),
   } as unknown as CoreV1Api;
   const recorder: EventRecorder = {
-    record: (pod, type, reason, message) =>
+    record: (pod, { type, reason, message }) =>
       events.push(`${pod.metadata?.name} ${type} ${reason}: ${message}`),
   };
   let source: FakePodSource | undefined;

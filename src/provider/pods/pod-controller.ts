@@ -203,12 +203,11 @@ export class PodController {
     );
     const pod = this.#informer.get(key);
     if (pod) {
-      this.#o.recorder.record(
-        pod,
-        'Warning',
-        'FailedSync',
-        `Error syncing pod, giving up until the pod changes (${why}): ${messageOf(err)}`,
-      );
+      this.#o.recorder.record(pod, {
+        type: 'Warning',
+        reason: 'FailedSync',
+        message: `Error syncing pod, giving up until the pod changes (${why}): ${messageOf(err)}`,
+      });
     }
   }
 

@@ -42,7 +42,7 @@ function harness(spec: Partial<V1Pod['spec']> = {}, meta: Partial<V1Pod['metadat
     listNamespacedService: () => Promise.resolve({ items: [] }),
   } as unknown as CoreV1Api;
   const recorder: EventRecorder = {
-    record: (_pod, type, reason, message) => events.push(`${type} ${reason}: ${message}`),
+    record: (_pod, { type, reason, message }) => events.push(`${type} ${reason}: ${message}`),
   };
   const sync = new PodSync({
     core,

@@ -247,7 +247,12 @@ export class PodSync {
     // Ephemeral containers are not started yet: say so rather than leave `kubectl debug` waiting.
     for (const c of decision?.plan ? (pod.spec?.ephemeralContainers ?? []) : []) {
       const fieldPath = `spec.ephemeralContainers{${c.name}}`;
-      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${ephemeralUnsupportedMessage}`, fieldPath);
+      o.recorder.record(pod, {
+        type: 'Warning',
+        reason: 'Failed',
+        message: `Error: ${ephemeralUnsupportedMessage}`,
+        fieldPath,
+      });
     }
     if (decision?.plan && !ctx?.statusWritten) {
       if (!statusFresh) status = await o.pods.status(uid);
@@ -293,7 +298,12 @@ export class PodSync {
         return { changed: false };
       case 'ensureSandbox': {
         const dns = podDns(pod, o.podConfig ?? {});
-        if (dns.fallback) o.recorder.record(pod, 'Warning', dns.fallback.reason, dns.fallback.message);
+        if (dns.fallback)
+          o.recorder.record(pod, {
+            type: 'Warning',
+            reason: dns.fallback.reason,
+            message: dns.fallback.message,
+          });
         await o.pods.ensureSandbox(
           podVmSpec({
             pod,
@@ -331,7 +341,7 @@ export class PodSync {
         return outcome;
       }
       case 'failPod':
-        o.recorder.record(pod, 'Warning', step.reason, step.message);
+        o.recorder.record(pod, { type: 'Warning', reason: step.reason, message: step.message });
         if (decision.plan) {
           await this.#writeStatus(pod, ctx.status, decision.plan, ctx.waiting, decision, {
             phase: 'Failed',
@@ -459,7 +469,7 @@ export class PodSync {
   /** A pod that cannot run here fails at once, with the reason and an event, and nothing created. */
   async #reject(pod: V1Pod, reason: string, message: string): Promise<void> {
     const o = this.#o;
-    o.recorder.record(pod, 'Warning', reason, message);
+    o.recorder.record(pod, { type: 'Warning', reason, message });
     this.#log.info(
       { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason },
       'pod rejected at admission',

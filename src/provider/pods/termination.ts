@@ -70,13 +70,12 @@ export class Termination {
     const running = (list: ContainerStatus[] | undefined) =>
       (list ?? []).filter((s) => s.state.kind === 'running');
     const announce = (s: ContainerStatus) =>
-      this.#o.recorder.record(
-        pod,
-        'Normal',
-        'Killing',
-        `Stopping container ${s.name}`,
-        fieldPathOf(pod, s.name),
-      );
+      this.#o.recorder.record(pod, {
+        type: 'Normal',
+        reason: 'Killing',
+        message: `Stopping container ${s.name}`,
+        fieldPath: fieldPathOf(pod, s.name),
+      });
 
     const apps = running(status?.containers);
     apps.forEach(announce);

@@ -25,7 +25,7 @@ function setup(container: Partial<V1Container>, script: Record<string, () => Pro
   const prober = new Prober({
     exec: () => Promise.resolve({ exitCode: 0 }),
     clock,
-    recorder: { record: (_p, type, reason, message) => events.push(`${type} ${reason}: ${message}`) },
+    recorder: { record: (_p, { type, reason, message }) => events.push(`${type} ${reason}: ${message}`) },
     logger: silentLogger,
     onChange: (key) => changes.push(key),
     run,

@@ -254,13 +254,12 @@ export class Prober {
     const { spec } = worker;
     if (outcome.result === 'unknown') return;
     if (outcome.result === 'failure') {
-      this.#o.recorder.record(
-        worker.pod,
-        'Warning',
-        'Unhealthy',
-        `${capitalized[spec.type]} probe failed: ${outcome.output.trim()}`,
-        fieldPathOf(worker.pod, worker.containerName),
-      );
+      this.#o.recorder.record(worker.pod, {
+        type: 'Warning',
+        reason: 'Unhealthy',
+        message: `${capitalized[spec.type]} probe failed: ${outcome.output.trim()}`,
+        fieldPath: fieldPathOf(worker.pod, worker.containerName),
+      });
     }
     if (worker.result === outcome.result) worker.resultRun += 1;
     else {

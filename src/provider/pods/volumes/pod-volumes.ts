@@ -86,7 +86,7 @@ export class PodVolumeManager {
         contents.push({ volume: v.name, files, ...owner });
       } catch (err) {
         const message = `MountVolume.SetUp failed for volume "${v.name}" : ${messageOf(err)}`;
-        this.#o.recorder.record(pod, 'Warning', 'FailedMount', message);
+        this.#o.recorder.record(pod, { type: 'Warning', reason: 'FailedMount', message });
         return { ok: false, message, retryAfterMs: mountRetryMs };
       }
     }

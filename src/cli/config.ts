@@ -119,6 +119,8 @@ export const configSchema = z
     clusterDomain: z.string().min(1).optional(),
     /** issue 17: replicas of one node elect a leader on a Lease; only the leader acts. */
     leaderElection: leaderElectionSchema,
+    /** A plain-HTTP /healthz for probes (the kubelet's 10248); port 0: none. */
+    healthz: z.object({ address: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict(),
   })
   .strict();
 
@@ -170,6 +172,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
       leaseDurationSeconds: 10,
       renewIntervalSeconds: 2,
     },
+    healthz: { address: '127.0.0.1', port: 0 },
   };
 }
 

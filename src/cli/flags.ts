@@ -49,6 +49,8 @@ interface Flags {
   leaderElectRenewInterval?: string;
   leaderElectNamespace?: string;
   leaderElectIdentity?: string;
+  healthzPort?: string;
+  healthzAddress?: string;
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -83,6 +85,8 @@ const flagOfPath: Record<string, string> = {
   'leaderElection.identity': '--leader-elect-identity',
   'leaderElection.leaseDurationSeconds': '--leader-elect-lease-duration',
   'leaderElection.renewIntervalSeconds': '--leader-elect-renew-interval',
+  'healthz.port': '--healthz-port',
+  'healthz.address': '--healthz-address',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -137,6 +141,12 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.clusterDomain) out.clusterDomain = f.clusterDomain;
   const leader = leaderElectionFlags(f);
   if (Object.keys(leader).length) out.leaderElection = leader;
+  if (f.healthzPort || f.healthzAddress) {
+    out.healthz = {
+      ...(f.healthzPort ? { port: Number(f.healthzPort) } : {}),
+      ...(f.healthzAddress ? { address: f.healthzAddress } : {}),
+    };
+  }
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -278,6 +288,10 @@ export function program(): Command {
     .addOption(
       option('--leader-elect-identity <name>', 'this replica in the Lease (default <hostname>_<pid>)'),
     )
+    .addOption(
+      option('--healthz-port <port>', 'plain-HTTP /healthz for probes, in either role (default 0: off)'),
+    )
+    .addOption(option('--healthz-address <ip>', 'address of /healthz (default 127.0.0.1)'))
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([
         'trace',

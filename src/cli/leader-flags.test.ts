@@ -62,3 +62,11 @@ test('a duration that is not one is refused', (t) => {
   const err = t.throws(() => parseArgs(argv('--leader-elect-lease-duration=ten'), {}));
   t.is(err?.message, '--leader-elect-lease-duration: "ten" is not a duration like 10s, 500ms or 1m');
 });
+
+test('--healthz-port and --healthz-address; off by default', (t) => {
+  t.deepEqual(parseArgs(argv(), {}).healthz, { address: '127.0.0.1', port: 0 });
+  t.deepEqual(parseArgs(argv('--healthz-port=10248', '--healthz-address=0.0.0.0'), {}).healthz, {
+    address: '0.0.0.0',
+    port: 10248,
+  });
+});

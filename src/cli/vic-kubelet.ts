@@ -7,6 +7,7 @@ import { messageOf } from '../shared/errors.js';
 import { productVersion } from '../shared/version.js';
 import type { Config } from './config.js';
 import { loadKubeConfig, startDaemon, type Daemon } from './daemon.js';
+import { startHealthz } from './healthz.js';
 import { runCandidate } from './leadership.js';
 import { parseArgs } from './flags.js';
 import { resolveLogFormat, textLogStream } from './log-lines.js';
@@ -35,6 +36,13 @@ async function main(): Promise<void> {
     { version: productVersion, node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port },
     'starting vic-kubelet',
   );
+  // Before anything else, so that a standby is Ready to its supervisor while it waits.
+  if (config.healthz.port > 0) {
+    await startHealthz({ ...config.healthz, logger }).catch((err: unknown) => {
+      logger.fatal({ err: messageOf(err) }, 'vic-kubelet could not start: healthz port');
+      process.exit(1);
+    });
+  }
   if (config.leaderElection.enabled) {
     const candidate = runCandidate({
       config,

@@ -106,7 +106,8 @@ const sleepPod = (name: string) =>
 const running = (name: string) =>
   podWhere(ns(), name, 'Running', (p) => p.status?.phase === 'Running', 90_000);
 
-test.serial.before(async () => {
+test.serial.before(async (t) => {
+  t.timeout(5 * 60_000); // two process starts on a loaded machine
   namespace = await testNamespace(kubeConfig(), 'vk-standby');
   leader = await startReplica();
   await leader.waitReady(90_000);
@@ -127,6 +128,7 @@ test.after.always(async () => {
 });
 
 test.serial('exactly one replica acts: the lease names it and only it creates pod VMs', async (t) => {
+  t.timeout(4 * 60_000);
   const [a, b] = [leader!, standby!];
   t.is((await electionLease())?.spec?.holderIdentity, identityOf(a));
   await sleepPod('p1');

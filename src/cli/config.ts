@@ -17,6 +17,33 @@ const taint = z.object({
   effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
 });
 
+/** How long a leader acts without a successful renewal: a margin before anyone may take over. */
+export function renewDeadlineSeconds(leaseDurationSeconds: number): number {
+  return leaseDurationSeconds - Math.max(2, leaseDurationSeconds / 5);
+}
+
+const leaderElectionSchema = z
+  .object({
+    enabled: z.boolean(),
+    /** The namespace of the Lease vic-kubelet-<node> (default: the pod's own, else default). */
+    namespace: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'must be a namespace name'),
+    /** This replica's holderIdentity (default <hostname>_<pid>). */
+    identity: z.string().min(1).optional(),
+    leaseDurationSeconds: z.number().int().min(3),
+    renewIntervalSeconds: z.number().positive(),
+  })
+  .strict()
+  .superRefine((le, ctx) => {
+    // Two renewal attempts fit before the deadline, so one lost request does not end leadership.
+    if (le.renewIntervalSeconds * 2 > renewDeadlineSeconds(le.leaseDurationSeconds)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['renewIntervalSeconds'],
+        message: `must be at most half the renew deadline (${renewDeadlineSeconds(le.leaseDurationSeconds)} s for a ${le.leaseDurationSeconds} s lease)`,
+      });
+    }
+  });
+
 export const configSchema = z
   .object({
     nodeName: z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a lower-case DNS name'),
@@ -90,6 +117,10 @@ export const configSchema = z
       .optional(),
     clusterDns: z.array(z.string().min(1)).optional(),
     clusterDomain: z.string().min(1).optional(),
+    /** issue 17: replicas of one node elect a leader on a Lease; only the leader acts. */
+    leaderElection: leaderElectionSchema,
+    /** A plain-HTTP /healthz for probes (the kubelet's 10248); port 0: none. */
+    healthz: z.object({ address: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict(),
   })
   .strict();
 
@@ -135,7 +166,33 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     // Validated with the rest: an unknown level in $LOG_LEVEL is a configuration error, not a crash.
     logLevel: (env.LOG_LEVEL ?? 'info') as Config['logLevel'],
     logFormat: 'auto',
+    leaderElection: {
+      enabled: false,
+      namespace: podNamespace() ?? 'default',
+      leaseDurationSeconds: 10,
+      renewIntervalSeconds: 2,
+    },
+    healthz: { address: '127.0.0.1', port: 0 },
   };
+}
+
+/** The namespace this process runs in, when it runs in a pod with a service account. */
+function podNamespace(): string | undefined {
+  try {
+    return (
+      readFileSync('/var/run/secrets/kubernetes.io/serviceaccount/namespace', 'utf8').trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+/** A duration as kube flags write it (10s, 500ms, 1m) or a plain number of seconds. */
+export function parseDurationSeconds(text: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
+  if (!match) throw new VicError('Invalid', `${flag}: "${text}" is not a duration like 10s, 500ms or 1m`);
+  const value = Number(match[1]);
+  return match[2] === 'ms' ? value / 1000 : match[2] === 'm' ? value * 60 : value;
 }
 
 /** Reads and validates a JSON config file: the same shape as Config, every field optional. */

@@ -15,6 +15,7 @@ import type { HostFacts, NodeConfig } from '../provider/node/types.js';
 import { PodController } from '../provider/pods/pod-controller.js';
 import type { PodConfig } from '../provider/pods/pod-sync.js';
 import { VicProvider } from '../provider/vic-provider.js';
+import { fenceModem, type Fence } from '../provider/leader/fence.js';
 import { createVch, profileSummary, type Vch } from '../vch/index.js';
 import type { Config } from './config.js';
 
@@ -36,8 +37,7 @@ function servingTls(config: Config, kc: KubeConfig): ServingTlsOptions {
   return { source: 'self-signed', ...names };
 }
 
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
+export function loadKubeConfig(path: string | undefined, kc: KubeConfig = new KubeConfig()): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
   return kc;
@@ -105,8 +105,14 @@ function podConfig(config: Config): PodConfig {
   };
 }
 
-export function startDaemon(config: Config, logger: Logger): Daemon {
-  const kc = loadKubeConfig(config.kubeconfig);
+/** What a leader-elected replica hands in (src/cli/leadership.ts): every request passes its fence. */
+export interface DaemonFencing {
+  kubeConfig: KubeConfig;
+  fence: Fence;
+}
+
+export function startDaemon(config: Config, logger: Logger, fencing?: DaemonFencing): Daemon {
+  const kc = fencing?.kubeConfig ?? loadKubeConfig(config.kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   const coordination = kc.makeApiClient(CoordinationV1Api);
   const tls = config.vch.tls;
@@ -131,6 +137,7 @@ export function startDaemon(config: Config, logger: Logger): Daemon {
         }
       : {}),
   });
+  if (fencing) fenceModem(vch.client.docker.modem, fencing.fence);
   const abort = new AbortController();
   const metrics = new KubeletMetrics({ processMetrics: true });
   const node = new NodeController({

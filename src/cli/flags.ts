@@ -6,6 +6,7 @@ import { productVersion } from '../shared/version.js';
 import {
   defaults,
   merge,
+  parseDurationSeconds,
   parsePairs,
   parseTaint,
   readConfigFile,
@@ -43,6 +44,13 @@ interface Flags {
   kubernetesServiceAddress?: string;
   clusterDns?: string;
   clusterDomain?: string;
+  leaderElect?: boolean;
+  leaderElectLeaseDuration?: string;
+  leaderElectRenewInterval?: string;
+  leaderElectNamespace?: string;
+  leaderElectIdentity?: string;
+  healthzPort?: string;
+  healthzAddress?: string;
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -72,6 +80,13 @@ const flagOfPath: Record<string, string> = {
   kubernetesServiceAddress: '--kubernetes-service-address',
   clusterDns: '--cluster-dns',
   clusterDomain: '--cluster-domain',
+  'leaderElection.enabled': '--leader-elect',
+  'leaderElection.namespace': '--leader-elect-namespace',
+  'leaderElection.identity': '--leader-elect-identity',
+  'leaderElection.leaseDurationSeconds': '--leader-elect-lease-duration',
+  'leaderElection.renewIntervalSeconds': '--leader-elect-renew-interval',
+  'healthz.port': '--healthz-port',
+  'healthz.address': '--healthz-address',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -124,8 +139,36 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.kubernetesServiceAddress) out.kubernetesServiceAddress = f.kubernetesServiceAddress;
   if (f.clusterDns) out.clusterDns = f.clusterDns.split(',').map((s) => s.trim());
   if (f.clusterDomain) out.clusterDomain = f.clusterDomain;
+  const leader = leaderElectionFlags(f);
+  if (Object.keys(leader).length) out.leaderElection = leader;
+  if (f.healthzPort || f.healthzAddress) {
+    out.healthz = {
+      ...(f.healthzPort ? { port: Number(f.healthzPort) } : {}),
+      ...(f.healthzAddress ? { address: f.healthzAddress } : {}),
+    };
+  }
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
+  return out;
+}
+
+function leaderElectionFlags(f: Flags): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (f.leaderElect !== undefined) out.enabled = f.leaderElect;
+  if (f.leaderElectNamespace) out.namespace = f.leaderElectNamespace;
+  if (f.leaderElectIdentity) out.identity = f.leaderElectIdentity;
+  if (f.leaderElectLeaseDuration) {
+    out.leaseDurationSeconds = parseDurationSeconds(
+      f.leaderElectLeaseDuration,
+      '--leader-elect-lease-duration',
+    );
+  }
+  if (f.leaderElectRenewInterval) {
+    out.renewIntervalSeconds = parseDurationSeconds(
+      f.leaderElectRenewInterval,
+      '--leader-elect-renew-interval',
+    );
+  }
   return out;
 }
 
@@ -224,6 +267,31 @@ export function program(): Command {
         'the cluster domain of ClusterFirst search paths (default cluster.local)',
       ),
     )
+    .addOption(
+      new Option(
+        '--leader-elect [bool]',
+        'run as one of several replicas of this node: only the holder of the Lease vic-kubelet-<node> acts',
+      )
+        .env('VK_LEADER_ELECT')
+        .argParser((v) => v !== 'false'),
+    )
+    .addOption(option('--leader-elect-lease-duration <duration>', 'leader election lease (default 10s)'))
+    .addOption(
+      option('--leader-elect-renew-interval <duration>', 'how often the leader renews it (default 2s)'),
+    )
+    .addOption(
+      option(
+        '--leader-elect-namespace <namespace>',
+        'namespace of the Lease (default: the pod’s own, else default)',
+      ),
+    )
+    .addOption(
+      option('--leader-elect-identity <name>', 'this replica in the Lease (default <hostname>_<pid>)'),
+    )
+    .addOption(
+      option('--healthz-port <port>', 'plain-HTTP /healthz for probes, in either role (default 0: off)'),
+    )
+    .addOption(option('--healthz-address <ip>', 'address of /healthz (default 127.0.0.1)'))
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([
         'trace',

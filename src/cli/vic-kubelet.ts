@@ -6,7 +6,9 @@ import { createLogger } from '../shared/logger.js';
 import { messageOf } from '../shared/errors.js';
 import { productVersion } from '../shared/version.js';
 import type { Config } from './config.js';
-import { startDaemon, type Daemon } from './daemon.js';
+import { loadKubeConfig, startDaemon, type Daemon } from './daemon.js';
+import { startHealthz } from './healthz.js';
+import { runCandidate } from './leadership.js';
 import { parseArgs } from './flags.js';
 import { resolveLogFormat, textLogStream } from './log-lines.js';
 import { guardProcess } from './process-guard.js';
@@ -34,6 +36,24 @@ async function main(): Promise<void> {
     { version: productVersion, node: config.nodeName, vch: config.vch.endpoint, port: config.kubelet.port },
     'starting vic-kubelet',
   );
+  // Before anything else, so that a standby is Ready to its supervisor while it waits.
+  if (config.healthz.port > 0) {
+    await startHealthz({ ...config.healthz, logger }).catch((err: unknown) => {
+      logger.fatal({ err: messageOf(err) }, 'vic-kubelet could not start: healthz port');
+      process.exit(1);
+    });
+  }
+  if (config.leaderElection.enabled) {
+    const candidate = runCandidate({
+      config,
+      logger,
+      kubeConfig: loadKubeConfig(config.kubeconfig),
+      loadKubeConfig: (into) => loadKubeConfig(config.kubeconfig, into),
+      startDaemon: (fencing) => startDaemon(config, logger, fencing),
+    });
+    guardProcess({ logger, stop: () => candidate.stop() });
+    return;
+  }
   let daemon: Daemon | undefined;
   guardProcess({ logger, stop: async () => daemon?.stop() });
   try {

@@ -146,6 +146,23 @@ export class VicKubelet {
     return code ?? sig;
   }
 
+  /** Pauses the process (SIGSTOP) as a frozen machine would; resume() lets it run again. */
+  pause(): void {
+    if (this.#child?.pid && this.running) process.kill(this.#child.pid, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.#child?.pid && this.running) process.kill(this.#child.pid, 'SIGCONT');
+  }
+
+  /** Waits for the process to exit by itself; returns its exit code or signal. */
+  async exited(): Promise<number | string | null> {
+    const child = this.#child;
+    if (!child) return null;
+    if (this.running) await once(child, 'exit');
+    return child.exitCode ?? child.signalCode;
+  }
+
   /** Stops the process and removes the Node, its Lease and every pod VM labelled with its node. */
   async cleanup(): Promise<void> {
     await this.stop('SIGKILL');

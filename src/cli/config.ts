@@ -90,6 +90,10 @@ export const configSchema = z
       .optional(),
     clusterDns: z.array(z.string().min(1)).optional(),
     clusterDomain: z.string().min(1).optional(),
+    // issue 16: the VCH volume stores whose StorageClasses this node's provisioner serves.
+    volumeStores: z
+      .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'must be a volume store name'))
+      .min(1),
   })
   .strict();
 
@@ -135,6 +139,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
     // Validated with the rest: an unknown level in $LOG_LEVEL is a configuration error, not a crash.
     logLevel: (env.LOG_LEVEL ?? 'info') as Config['logLevel'],
     logFormat: 'auto',
+    volumeStores: ['default'],
   };
 }
 

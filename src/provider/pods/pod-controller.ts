@@ -13,6 +13,7 @@ import { PodInformer } from './pod-informer.js';
 import { isTerminal, PodSync, type PodConfig } from './pod-sync.js';
 import { RetryPolicy, type RetryPolicyOptions } from './retry-policy.js';
 import { WorkQueue } from './work-queue.js';
+import type { PodClaims } from '../storage/claim-volumes.js';
 
 export interface PodSyncObserver {
   /** Called after every pass, for metrics: how long it took and how it ended. */
@@ -39,6 +40,8 @@ export interface PodControllerOptions {
   /** The API server and cluster DNS as pods see them (issue 10). */
   podConfig?: PodConfig;
   retry?: RetryPolicyOptions;
+  /** The node's persistentVolumeClaims (issue 16). */
+  claims?: PodClaims;
 }
 
 export class PodController {
@@ -82,6 +85,7 @@ export class PodController {
       onHealthChange: (key) => this.#queue.add(key),
       ...(options.vch.volumes ? { volumes: options.vch.volumes } : {}),
       ...(options.podConfig ? { podConfig: options.podConfig } : {}),
+      ...(options.claims ? { claims: options.claims } : {}),
     });
   }
 

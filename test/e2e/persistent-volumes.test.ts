@@ -164,9 +164,11 @@ test.serial(
     const pv = await boundVolume('data-web-0');
     const pvName = pv.metadata?.name ?? '';
     t.is(pv.spec?.persistentVolumeReclaimPolicy, 'Delete');
-    t.deepEqual(pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions, [
-      { key: 'kubernetes.io/hostname', operator: 'In', values: [node.vk.nodeName] },
-    ]);
+    const affinity = pv.spec?.nodeAffinity?.required?.nodeSelectorTerms?.[0]?.matchExpressions ?? [];
+    t.deepEqual(
+      affinity.map((e) => ({ ...e })),
+      [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node.vk.nodeName] }],
+    );
     t.is(pv.metadata?.annotations?.['pv.kubernetes.io/provisioned-by'], 'vic-kubelet.io/vch-volume');
     const onEngine = await vchVolume(pvName);
     t.truthy(onEngine, `VCH volume ${pvName} exists`);

@@ -121,6 +121,10 @@ export const configSchema = z
     leaderElection: leaderElectionSchema,
     /** A plain-HTTP /healthz for probes (the kubelet's 10248); port 0: none. */
     healthz: z.object({ address: z.string().min(1), port: z.number().int().min(0).max(65535) }).strict(),
+    // issue 16: the VCH volume stores whose StorageClasses this node's provisioner serves.
+    volumeStores: z
+      .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'must be a volume store name'))
+      .min(1),
   })
   .strict();
 
@@ -173,6 +177,7 @@ export function defaults(env: NodeJS.ProcessEnv = process.env): Config {
       renewIntervalSeconds: 2,
     },
     healthz: { address: '127.0.0.1', port: 0 },
+    volumeStores: ['default'],
   };
 }
 

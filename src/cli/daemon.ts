@@ -2,7 +2,7 @@
 // kubelet API server, from a validated Config. Stopping it leaves the Node and every pod VM in
 // place: a restart of vic-kubelet is not an outage.
 import { readFileSync } from 'node:fs';
-import { CoordinationV1Api, CoreV1Api, KubeConfig, VersionApi } from '@kubernetes/client-node';
+import { CoordinationV1Api, CoreV1Api, KubeConfig, StorageV1Api, VersionApi } from '@kubernetes/client-node';
 import { createKubeletServer, type KubeletServer } from '../api/server.js';
 import { KubeletMetrics } from '../api/own-metrics.js';
 import { streamingTransports } from '../api/streaming-transports.js';
@@ -16,6 +16,7 @@ import { PodController } from '../provider/pods/pod-controller.js';
 import type { PodConfig } from '../provider/pods/pod-sync.js';
 import { VicProvider } from '../provider/vic-provider.js';
 import { fenceModem, type Fence } from '../provider/leader/fence.js';
+import { startStorage } from '../provider/storage/start.js';
 import { createVch, profileSummary, type Vch } from '../vch/index.js';
 import type { Config } from './config.js';
 
@@ -149,6 +150,16 @@ export function startDaemon(config: Config, logger: Logger, fencing?: DaemonFenc
     logger,
   });
   const recorder = new KubeletEventRecorder({ api: core, nodeName: config.nodeName, logger });
+  // issue 16: the node's StorageClass provisioner, and its claims as pods mount them.
+  const storage = startStorage({
+    kubeConfig: kc,
+    core,
+    storage: kc.makeApiClient(StorageV1Api),
+    vch,
+    nodeName: config.nodeName,
+    stores: config.volumeStores,
+    logger,
+  });
   const pods = new PodController({
     kubeConfig: kc,
     core,
@@ -163,6 +174,7 @@ export function startDaemon(config: Config, logger: Logger, fencing?: DaemonFenc
     recorder,
     logger,
     podConfig: podConfig(config),
+    claims: storage.claims,
     observer: {
       synced(durationMs, error) {
         metrics.observePodSync(durationMs / 1000, error ? 'error' : 'success');
@@ -194,6 +206,7 @@ export function startDaemon(config: Config, logger: Logger, fencing?: DaemonFenc
     node.run(abort.signal),
     // Pods wait for the node: admission needs its allocatable.
     node.ready().then(() => pods.run(abort.signal)),
+    storage.provisioner.run(abort.signal),
   ].map((p) => p.catch((err: unknown) => logger.error({ err }, 'controller stopped with an error')));
 
   return {

@@ -156,3 +156,15 @@ test('--version prints the product version', (t) => {
   }
   t.is(printed.trim(), productVersion);
 });
+
+test('--volume-store names the stores the provisioner serves: repeated or comma-separated, default "default"', (t) => {
+  const base = ['--node-name', 'vic-a', '--vch', 'unix:///tmp/d.sock'];
+  t.deepEqual(parseArgs(argv(...base), {}).volumeStores, ['default']);
+  t.deepEqual(
+    parseArgs(argv(...base, '--volume-store', 'fast,bulk', '--volume-store', 'nfs'), {}).volumeStores,
+    ['fast', 'bulk', 'nfs'],
+  );
+  t.throws(() => parseArgs(argv(...base, '--volume-store', 'bad/name'), {}), {
+    message: /volumeStores.*--volume-store/,
+  });
+});

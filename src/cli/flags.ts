@@ -51,6 +51,7 @@ interface Flags {
   leaderElectIdentity?: string;
   healthzPort?: string;
   healthzAddress?: string;
+  volumeStore?: string[];
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -87,6 +88,7 @@ const flagOfPath: Record<string, string> = {
   'leaderElection.renewIntervalSeconds': '--leader-elect-renew-interval',
   'healthz.port': '--healthz-port',
   'healthz.address': '--healthz-address',
+  volumeStores: '--volume-store',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -147,6 +149,7 @@ function fromFlags(f: Flags): Record<string, unknown> {
       ...(f.healthzAddress ? { address: f.healthzAddress } : {}),
     };
   }
+  if (f.volumeStore?.length) out.volumeStores = f.volumeStore;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -292,6 +295,18 @@ export function program(): Command {
       option('--healthz-port <port>', 'plain-HTTP /healthz for probes, in either role (default 0: off)'),
     )
     .addOption(option('--healthz-address <ip>', 'address of /healthz (default 127.0.0.1)'))
+    .addOption(
+      option(
+        '--volume-store <name,...>',
+        'VCH volume store(s) the StorageClass provisioner serves; repeatable (default: default)',
+      ).argParser((value: string, previous: string[] | undefined) => [
+        ...(previous ?? []),
+        ...value
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ]),
+    )
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([
         'trace',

@@ -11,7 +11,7 @@ import type {
   Resources,
   VolumeMount,
 } from './types.js';
-import { dockerVolumeName, sandboxVolumePath } from './volumes.js';
+import { dockerVolumeName, podVolumeDockerName, sandboxVolumePath } from './volumes.js';
 
 export interface ImageCommand {
   entrypoint: string[];
@@ -187,12 +187,15 @@ export function sandboxCreateOptions(
       IpcMode: 'shareable',
       RestartPolicy: { Name: 'no' },
       // Every pod volume, so that content can be written through the sandbox (the archive endpoint).
-      Mounts: (spec.volumes ?? []).map((v) => ({
-        Type: 'volume' as const,
-        Source: dockerVolumeName(spec.pod.uid, v.name),
-        Target: sandboxVolumePath(v.name),
-        VolumeOptions: noCopy,
-      })),
+      // Store volumes are left out: nothing is written into them, and the sandbox never holds them.
+      Mounts: (spec.volumes ?? [])
+        .filter((v) => !v.source)
+        .map((v) => ({
+          Type: 'volume' as const,
+          Source: dockerVolumeName(spec.pod.uid, v.name),
+          Target: sandboxVolumePath(v.name),
+          VolumeOptions: noCopy,
+        })),
       ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
       ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
       ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
@@ -219,7 +222,7 @@ function volumeMount(spec: PodVmSpec, container: ContainerSpec, m: VolumeMount) 
   }
   return {
     Type: 'volume' as const,
-    Source: dockerVolumeName(spec.pod.uid, m.source),
+    Source: podVolumeDockerName(spec, m.source),
     Target: m.containerPath,
     ReadOnly: m.readOnly ?? false,
     VolumeOptions: noCopy,

@@ -19,6 +19,7 @@ import { StatsCollector, type ContainerStats } from './stats.js';
 import { emptyVmPerPodStatus, StatusReader } from './status.js';
 import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
 import { PodVolumes } from './volumes.js';
+import { VolumeStore } from './volume-store.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, ExitResult } from './exec.js';
@@ -92,6 +93,8 @@ export interface VchVolumes {
   forget(sandboxId: string): void;
 }
 export type { VolumeWrites } from './volumes.js';
+export type { StoreDriver, StoreVolume, StoreVolumeSpec, VolumeUser } from './volume-store.js';
+export type { VolumeStore } from './volume-store.js';
 
 export interface VchHost {
   facts(): Promise<HostFacts>;
@@ -149,6 +152,8 @@ export class Vch {
   readonly stats: VchStats;
   readonly knowledge: VchKnowledge;
   readonly volumes: VchVolumes;
+  /** Volumes that outlive pods, on the VCH's volume stores (persistent volumes, issue 16). */
+  readonly volumeStore: VolumeStore;
   readonly #collector: StatsCollector;
   readonly #watchers = new Set<EventWatcher>();
   readonly #clock: Clock | undefined;
@@ -238,6 +243,9 @@ export class Vch {
     };
     this.stats = { pod: (uid) => this.#podStats(uid) };
     const writerImage = options.sandboxImage ?? DEFAULT_SANDBOX_IMAGE;
+    this.volumeStore = new VolumeStore(this.client, options.nodeName, async () =>
+      (knowledge.current() ?? (await knowledge.detect())).identity.product === 'vic' ? 'vsphere' : 'local',
+    );
     this.volumes = new PodVolumes(this.client, options.nodeName, {
       image: writerImage,
       ensure: (image) => images.ensure(image, { policy: 'IfNotPresent', credentials: [] }),

@@ -57,6 +57,11 @@ export interface PodVolumeSpec {
   medium?: 'disk' | 'memory';
   /** The tmpfs size of a memory volume. */
   sizeBytes?: number;
+  /**
+   * A store volume that already exists on the VCH (volume-store.ts) and outlives the pod: mounted by
+   * this name, never created or removed with the pod VM.
+   */
+  source?: string;
 }
 
 /** One file of a content volume (configMap, secret, downwardAPI, projected), relative to its root. */

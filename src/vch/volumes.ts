@@ -9,7 +9,7 @@ import { call, statusCodeOf, toVicError, type VchClient } from './client.js';
 import { Label, LABEL_PREFIX, podFilter } from './labels.js';
 import { isVirtualSandbox, podUidOfVirtualSandbox } from './list.js';
 import { tarArchive, type TarEntry } from './tar.js';
-import type { PodIdentity, PodVolumeSpec, VolumeFile } from './types.js';
+import type { PodIdentity, PodVmSpec, PodVolumeSpec, VolumeFile } from './types.js';
 
 export const volumeLabel = `${LABEL_PREFIX}volume-name`;
 
@@ -23,6 +23,11 @@ export function sandboxVolumePath(volume: string): string {
 /** The Docker volume name of a pod volume: unique per pod UID, readable by an operator. */
 export function dockerVolumeName(uid: string, volume: string): string {
   return `k8s_vol_${volume}_${uid}`;
+}
+
+/** The Docker volume behind a pod volume: a store volume it was given, else the pod's own. */
+export function podVolumeDockerName(spec: Pick<PodVmSpec, 'pod' | 'volumes'>, volume: string): string {
+  return spec.volumes?.find((v) => v.name === volume)?.source ?? dockerVolumeName(spec.pod.uid, volume);
 }
 
 /** Docker local-driver options: a tmpfs for `medium: Memory`, a plain directory otherwise. */
@@ -212,6 +217,13 @@ export class PodVolumes {
   /** Creates the pod's Docker volumes that do not exist yet (creating an existing one is a no-op). */
   async ensure(pod: PodIdentity, volumes: readonly PodVolumeSpec[]): Promise<void> {
     for (const v of volumes) {
+      // A store volume must be there already: Docker would make an empty one of that name on mount.
+      if (v.source) {
+        await call(this.#client, `inspect volume ${v.source} of pod volume ${v.name}`, () =>
+          this.#client.docker.getVolume(v.source ?? '').inspect(),
+        );
+        continue;
+      }
       const options = volumeCreateOptions(this.#nodeName, pod, v);
       await call(this.#client, `create volume ${options.Name}`, () =>
         this.#client.docker.createVolume(options),

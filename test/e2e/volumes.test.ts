@@ -255,14 +255,21 @@ test('volume fields a pod VM cannot honour fail the pod at admission, naming eac
       ],
       volumes: [
         { name: 'scratch', emptyDir: {} },
-        { name: 'claim', persistentVolumeClaim: { claimName: 'data' } },
+        {
+          name: 'claim',
+          ephemeral: {
+            volumeClaimTemplate: {
+              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Mi' } } },
+            },
+          },
+        },
       ],
     }),
   });
   const pod = await podWhere(ns, 'refused', 'Failed', (p) => p.status?.phase === 'Failed');
   t.is(pod.status?.reason, 'UnsupportedPodSpec');
   for (const field of [
-    'spec.volumes[claim].persistentVolumeClaim',
+    'spec.volumes[claim].ephemeral',
     'spec.containers[main].volumeMounts[scratch].subPath',
     'spec.containers[main].volumeMounts[scratch].mountPropagation',
   ]) {

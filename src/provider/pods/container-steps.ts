@@ -16,6 +16,7 @@ import type { Waiting } from './pod-status.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { runAsNonRootViolation } from './security-context.js';
 import type { ContainerPlan } from './state/container-plan.js';
+import type { ClaimSources } from './volumes/plan.js';
 import { containerOf, fieldPathOf, podLabel } from './pod-names.js';
 import type { Clock } from '../../shared/clock.js';
 
@@ -50,6 +51,8 @@ export interface StepContext {
   sources: ReturnType<typeof apiConfigSources>;
   /** Waiting reasons the VCH cannot show (pull failures, config errors), by container name. */
   waiting: Map<string, Waiting>;
+  /** The store volumes behind the pod's claims, when resolved (issue 16). */
+  claims?: ClaimSources;
 }
 
 /** What one step did: whether it changed the pod VM, and when to look again. */
@@ -189,6 +192,7 @@ export class ContainerSteps {
       env: new Map([[name, env]]),
       credentials: ctx.credentials,
       ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
+      ...(ctx.claims ? { claims: ctx.claims } : {}),
     });
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
     let id: string;

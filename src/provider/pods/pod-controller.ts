@@ -20,6 +20,7 @@ import { PodInformer } from './pod-informer.js';
 import { isTerminal, PodSync, type PodConfig } from './pod-sync.js';
 import { RetryPolicy, type RetryPolicyOptions } from './retry-policy.js';
 import { WorkQueue } from './work-queue.js';
+import type { PodClaims } from '../storage/claim-volumes.js';
 
 export interface PodSyncObserver {
   /** Called after every pass, for metrics: how long it took and how it ended. */
@@ -65,6 +66,8 @@ export interface PodControllerOptions {
   retry?: RetryPolicyOptions;
   /** Where pods come from; the API server's list-and-watch unless a test gives its own. */
   podSource?: (onChange: (key: string) => void) => PodSource;
+  /** The node's persistentVolumeClaims (issue 16). */
+  claims?: PodClaims;
 }
 
 export class PodController {
@@ -111,6 +114,7 @@ export class PodController {
       onHealthChange: (key) => this.#queue.add(key),
       ...(options.vch.volumes ? { volumes: options.vch.volumes } : {}),
       ...(options.podConfig ? { podConfig: options.podConfig } : {}),
+      ...(options.claims ? { claims: options.claims } : {}),
     });
   }
 

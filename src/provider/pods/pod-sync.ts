@@ -37,6 +37,7 @@ import { ephemeralUnsupportedMessage } from './ephemeral.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
+import { hasClaims, type PodClaims } from '../storage/claim-volumes.js';
 
 export type { PodConfig } from './pod-config.js';
 
@@ -67,6 +68,8 @@ export interface PodSyncOptions {
   /** The pod's volumes on the VCH; without it a pod with volumes cannot get their content. */
   volumes?: VchVolumes;
   podConfig?: PodConfig;
+  /** The node's persistentVolumeClaims (issue 16); without it a pod with a claim waits. */
+  claims?: PodClaims;
 }
 
 /** What a pass asks of the queue: run again after this long (back-off, pull retry), or not. */
@@ -83,6 +86,8 @@ function podIdentity(pod: V1Pod): PodIdentity {
   return { namespace: meta.namespace ?? '', name: meta.name ?? '', uid: meta.uid ?? '' };
 }
 const staleGraceSeconds = 1;
+/** How soon a pod waiting for its claim (unbound, or held by another pod) looks again. */
+const claimRetryMs = 3_000;
 const emptyProbeMetrics = new ProbeMetrics();
 
 /**
@@ -236,10 +241,12 @@ export class PodSync {
       let changed = false;
       let failed = false;
       for (const step of decision.steps) {
-        const outcome = await this.#carryOut(step, ctx, decision);
+        const outcome = await this.#carryOut(step, ctx, decision, active);
         if (outcome.retryAfterMs !== undefined) retries.push(outcome.retryAfterMs);
         changed ||= outcome.changed;
         failed ||= outcome.failed === true;
+        // A step that could not be done (volumes not ready) holds back the steps after it.
+        if (outcome.failed) break;
       }
       if (changed) statusFresh = false;
       if (!changed || failed || decision.to === 'terminated') break;
@@ -277,10 +284,24 @@ export class PodSync {
     const sources = apiConfigSources(this.#o.core);
     // Pull secrets are read only by a pass that may pull.
     const credentials = runsContainers ? await pullCredentials(pod, sources) : [];
-    return { pod, status, credentials, credentialsRead: runsContainers, sources, waiting };
+    const claims = runsContainers && hasClaims(pod) ? this.#o.claims?.resolve(pod) : undefined;
+    return {
+      pod,
+      status,
+      credentials,
+      credentialsRead: runsContainers,
+      sources,
+      waiting,
+      ...(claims?.ok ? { claims: claims.sources } : {}),
+    };
   }
 
-  async #carryOut(step: PodStep, ctx: StepContext, decision: PodDecision): Promise<StepOutcome> {
+  async #carryOut(
+    step: PodStep,
+    ctx: StepContext,
+    decision: PodDecision,
+    active: () => V1Pod[],
+  ): Promise<StepOutcome> {
     const o = this.#o;
     const { pod } = ctx;
     const uid = pod.metadata?.uid ?? '';
@@ -291,11 +312,14 @@ export class PodSync {
       case 'reject':
         await this.#reject(pod, step.reason, step.message);
         return { changed: false };
-      case 'prepareVolumes':
+      case 'prepareVolumes': {
         // The pod's volumes exist before the sandbox that mounts them; their content goes in once
-        // the sandbox runs (the 'containers' step).
-        await this.#volumes?.ensureVolumes(pod);
+        // the sandbox runs (the 'containers' step). Claims are bound and free first.
+        const notReady = await this.#claimsReady(ctx, active);
+        if (notReady) return notReady;
+        await this.#volumes?.ensureVolumes(pod, ctx.claims);
         return { changed: false };
+      }
       case 'ensureSandbox': {
         const dns = podDns(pod, o.podConfig ?? {});
         if (dns.fallback)
@@ -312,6 +336,7 @@ export class PodSync {
             credentials: ctx.credentials,
             dns: dns.dns,
             ...(o.podConfig?.clusterDomain ? { clusterDomain: o.podConfig.clusterDomain } : {}),
+            ...(ctx.claims ? { claims: ctx.claims } : {}),
           }),
         );
         ctx.freshSandbox = true;
@@ -374,6 +399,43 @@ export class PodSync {
     }
   }
 
+  /**
+   * A pod's claims must be bound to volumes of this node, and its ReadWriteOnce ones free of other
+   * pods, before its sandbox is made; until then it waits (ContainerCreating) with the kubelet's
+   * FailedMount event, or the Multi-Attach one while another pod holds the volume.
+   */
+  async #claimsReady(ctx: StepContext, active: () => V1Pod[]): Promise<StepOutcome | undefined> {
+    const { pod } = ctx;
+    if (!hasClaims(pod)) return undefined;
+    const wait: StepOutcome = { changed: false, failed: true, retryAfterMs: claimRetryMs };
+    const claims = this.#o.claims;
+    if (!claims) {
+      const why = 'persistentVolumeClaim volumes need the node provisioner, which this node does not run';
+      this.#o.recorder.record(pod, {
+        type: 'Warning',
+        reason: 'FailedMount',
+        message: `Unable to attach or mount volumes: ${why}`,
+      });
+      return wait;
+    }
+    const resolved = claims.resolve(pod);
+    if (!resolved.ok) {
+      this.#o.recorder.record(pod, {
+        type: 'Warning',
+        reason: 'FailedMount',
+        message: `Unable to attach or mount volumes: ${resolved.message}`,
+      });
+      return wait;
+    }
+    const held = await claims.reserve(pod, resolved.exclusive, active());
+    if (!held.ok) {
+      this.#o.recorder.record(pod, { type: 'Warning', reason: 'FailedAttachVolume', message: held.message });
+      return wait;
+    }
+    ctx.claims = resolved.sources;
+    return undefined;
+  }
+
   /** Writes (or refreshes) the content of the pod's volumes through its running sandbox. */
   #populateVolumes(ctx: StepContext) {
     if (!this.#volumes) return Promise.resolve(undefined);
@@ -388,6 +450,7 @@ export class PodSync {
 
   #forget(uid: string, sandboxId?: string): void {
     this.#volumes?.forget(uid, sandboxId);
+    this.#o.claims?.release(uid);
     this.#prober?.forget(uid);
     this.#messages.forget(uid);
     this.#steps.forget(uid);

@@ -15,7 +15,7 @@ import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import { expand } from './env.js';
 import { podHostnames } from './hosts.js';
 import { containerSecurity, podSysctls } from './security-context.js';
-import { containerMounts, podVolumeSpecs } from './volumes/plan.js';
+import { containerMounts, podVolumeSpecs, type ClaimSources } from './volumes/plan.js';
 
 function quantities(list: Record<string, string> | undefined): Resources['limits'] {
   if (!list) return undefined;
@@ -64,6 +64,8 @@ export interface PodVmSpecInputs {
   credentials: RegistryCredential[];
   /** The pod VM's resolver (see pod-dns.ts); by default dnsConfig alone. */
   dns?: DnsConfig;
+  /** The store volumes behind the pod's claims (src/provider/storage). */
+  claims?: ClaimSources;
 }
 
 export function podVmSpec({
@@ -73,6 +75,7 @@ export function podVmSpec({
   credentials,
   dns,
   clusterDomain,
+  claims,
 }: PodVmSpecInputs): PodVmSpec {
   const meta = pod.metadata ?? {};
   const spec = pod.spec;
@@ -115,7 +118,7 @@ export function podVmSpec({
   if (names.hostAliases) vm.hostAliases = names.hostAliases;
   const sysctls = podSysctls(pod);
   if (sysctls) vm.sysctls = sysctls;
-  const volumes = podVolumeSpecs(pod);
+  const volumes = podVolumeSpecs(pod, claims);
   if (volumes.length) vm.volumes = volumes;
   return vm;
 }

@@ -8,7 +8,7 @@ import { VicError } from '../../shared/errors.js';
 import { dockerUser, resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
 import { buildLabels, dockerName, specHash } from '../labels.js';
 import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
-import { dockerVolumeName } from '../volumes.js';
+import { podVolumeDockerName } from '../volumes.js';
 import { layoutLimits, VIC_MIN_MEMORY_BYTES, type LayoutSettings } from './limits.js';
 
 export interface VmMemberOptions {
@@ -131,8 +131,7 @@ export function vmPerPodCreateOptions(
       ...(container.volumeMounts?.length
         ? {
             Binds: container.volumeMounts.map(
-              (m) =>
-                `${dockerVolumeName(spec.pod.uid, m.source)}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`,
+              (m) => `${podVolumeDockerName(spec, m.source)}:${m.containerPath}:${m.readOnly ? 'ro' : 'rw'}`,
             ),
           }
         : {}),

@@ -14,6 +14,7 @@ test('supported volumes pass; everything else is named with its field', (t) => {
       { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '64Mi' } },
       { name: 'cfg', configMap: { name: 'c' } },
       { name: 'data', persistentVolumeClaim: { claimName: 'x' } },
+      { name: 'eph', ephemeral: { volumeClaimTemplate: { spec: {} } } },
       { name: 'ext', nfs: { server: 's', path: '/' } },
       { name: 'big', emptyDir: { sizeLimit: '1Gi' } },
       { name: 'huge', emptyDir: { medium: 'HugePages' } },
@@ -38,7 +39,7 @@ test('supported volumes pass; everything else is named with its field', (t) => {
     ],
   });
   t.deepEqual(unsupportedVolumeFields(pod), [
-    'spec.volumes[data].persistentVolumeClaim',
+    'spec.volumes[eph].ephemeral',
     'spec.volumes[ext].nfs',
     'spec.volumes[big].emptyDir.sizeLimit',
     'spec.volumes[huge].emptyDir.medium=HugePages',
@@ -76,4 +77,36 @@ test('a memory emptyDir is a sized tmpfs; content volumes are always mounted rea
     { source: 'scratch', containerPath: '/ro', readOnly: true },
     { source: 'cfg', containerPath: '/etc/cfg', readOnly: true },
   ]);
+});
+
+test('a claim is its store volume, mounted read-only when the pod volume says so; unresolved it fails', (t) => {
+  const pod = base({
+    volumes: [
+      { name: 'data', persistentVolumeClaim: { claimName: 'www' } },
+      { name: 'ref', persistentVolumeClaim: { claimName: 'ref', readOnly: true } },
+    ],
+  });
+  const claims = new Map([
+    ['data', 'pvc-1'],
+    ['ref', 'pvc-2'],
+  ]);
+  t.deepEqual(podVolumeSpecs(pod, claims), [
+    { name: 'data', source: 'pvc-1' },
+    { name: 'ref', source: 'pvc-2' },
+  ]);
+  t.deepEqual(
+    containerMounts(pod, {
+      name: 'app',
+      volumeMounts: [
+        { name: 'data', mountPath: '/data' },
+        { name: 'ref', mountPath: '/ref' },
+      ],
+    }),
+    [
+      { source: 'data', containerPath: '/data' },
+      { source: 'ref', containerPath: '/ref', readOnly: true },
+    ],
+  );
+  const err = t.throws(() => podVolumeSpecs(pod, new Map([['data', 'pvc-1']])));
+  t.regex(err.message, /claim ref is not resolved/);
 });

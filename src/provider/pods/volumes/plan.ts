@@ -2,19 +2,45 @@
 // pod VM cannot honour (refused at admission, naming the field: nothing is silently dropped).
 import type { V1Container, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { PodVolumeSpec, VolumeMount } from '../../../vch/types.js';
+import { VicError } from '../../../shared/errors.js';
 import { parseQuantity } from '../../resources/quantity.js';
 import { isContentVolume } from './content.js';
 
 /** The volume sources a pod VM supports; every other V1Volume field is a source it does not. */
-const supportedSources = new Set(['name', 'emptyDir', 'configMap', 'secret', 'downwardAPI', 'projected']);
+const supportedSources = new Set([
+  'name',
+  'emptyDir',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  // issue 16: a claim bound to a store volume of this node (src/provider/storage).
+  'persistentVolumeClaim',
+]);
+
+/** A pod's persistentVolumeClaim volumes resolved to the store volumes behind them, by pod volume name. */
+export type ClaimSources = ReadonlyMap<string, string>;
 
 function isMemory(v: V1Volume): boolean {
   return v.emptyDir?.medium === 'Memory';
 }
 
-/** The VCH volumes of the pod: one named volume per pod volume. */
-export function podVolumeSpecs(pod: V1Pod): PodVolumeSpec[] {
+/**
+ * The VCH volumes of the pod: one named volume per pod volume; a claim's is its store volume, which
+ * must be resolved (never a pod-own volume in its place: the data would silently be elsewhere).
+ */
+export function podVolumeSpecs(pod: V1Pod, claims: ClaimSources = new Map()): PodVolumeSpec[] {
   return (pod.spec?.volumes ?? []).map((v) => {
+    if (v.persistentVolumeClaim) {
+      const source = claims.get(v.name);
+      if (!source) {
+        throw new VicError(
+          'Conflict',
+          `volume "${v.name}": claim ${v.persistentVolumeClaim.claimName} is not resolved to a volume of this node yet`,
+        );
+      }
+      return { name: v.name, source };
+    }
     if (!isMemory(v)) return { name: v.name };
     const size = v.emptyDir?.sizeLimit ? parseQuantity(v.emptyDir.sizeLimit) : undefined;
     return { name: v.name, medium: 'memory' as const, ...(size ? { sizeBytes: Math.ceil(size) } : {}) };
@@ -23,13 +49,16 @@ export function podVolumeSpecs(pod: V1Pod): PodVolumeSpec[] {
 
 /**
  * A container's mounts. ConfigMap, Secret, downwardAPI and projected volumes are always mounted
- * read-only, as the kubelet does since 1.10; others as the mount says.
+ * read-only, as the kubelet does since 1.10; a claim with `readOnly` too; others as the mount says.
  */
 export function containerMounts(pod: V1Pod, container: V1Container): VolumeMount[] {
   const volumes = new Map((pod.spec?.volumes ?? []).map((v) => [v.name, v]));
   return (container.volumeMounts ?? []).map((m) => {
     const volume = volumes.get(m.name);
-    const readOnly = (m.readOnly ?? false) || (volume !== undefined && isContentVolume(volume));
+    const readOnly =
+      (m.readOnly ?? false) ||
+      (volume !== undefined && isContentVolume(volume)) ||
+      volume?.persistentVolumeClaim?.readOnly === true;
     return { source: m.name, containerPath: m.mountPath, ...(readOnly ? { readOnly: true } : {}) };
   });
 }

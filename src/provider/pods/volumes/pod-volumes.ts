@@ -11,7 +11,7 @@ import type { EventRecorder } from '../../kube/event-recorder.js';
 import type { ConfigSources } from '../config-sources.js';
 import type { DownwardContext } from '../downward-api.js';
 import { fsGroupOf, isContentVolume, volumeFiles } from './content.js';
-import { podVolumeSpecs } from './plan.js';
+import { podVolumeSpecs, type ClaimSources } from './plan.js';
 import { TokenManager, type TokenSource } from './tokens.js';
 
 /** How often a running pod's content volumes are compared with their sources. */
@@ -42,8 +42,8 @@ export class PodVolumeManager {
   }
 
   /** Creates the pod's VCH volumes (idempotent); called before its sandbox is created. */
-  async ensureVolumes(pod: V1Pod): Promise<void> {
-    const volumes = podVolumeSpecs(pod);
+  async ensureVolumes(pod: V1Pod, claims?: ClaimSources): Promise<void> {
+    const volumes = podVolumeSpecs(pod, claims);
     if (volumes.length === 0) return;
     const meta = pod.metadata ?? {};
     await this.#o.vch.ensure(

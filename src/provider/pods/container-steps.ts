@@ -4,7 +4,7 @@
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { messageOf, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
+import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVmSpec, PodVmStatus, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
@@ -16,7 +16,8 @@ import type { Waiting } from './pod-status.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { runAsNonRootViolation } from './security-context.js';
 import type { ContainerPlan } from './state/container-plan.js';
-import { containerOf, fieldPathOf, podLabel } from './pod-names.js';
+import { containerOf, fieldPathOf, isEphemeral, podLabel } from './pod-names.js';
+import { ephemeralRefusal } from './ephemeral.js';
 import type { Clock } from '../../shared/clock.js';
 
 export interface ContainerStepsOptions {
@@ -35,6 +36,8 @@ export interface ContainerStepsOptions {
   postStart?: (pod: V1Pod, container: V1Container, podIP: string | undefined) => Promise<string | undefined>;
   /** The API server and cluster DNS as pods see them. */
   podConfig?: PodConfig;
+  /** What the VCH's pod layout can give a pod (an ephemeral container needs shared namespaces). */
+  layoutLimits?: () => LayoutLimits | undefined;
 }
 
 /** The pod-wide context a container step needs, read once per pass. */
@@ -148,6 +151,12 @@ export class ContainerSteps {
     const fieldPath = fieldPathOf(pod, name);
     const container = containerOf(pod, name);
     if (!container) return { changed: false };
+    const refusal = isEphemeral(pod, name) ? ephemeralRefusal(o.layoutLimits?.()) : undefined;
+    if (refusal) {
+      waiting.set(name, { reason: 'CreateContainerError', message: refusal });
+      o.recorder.record(pod, 'Warning', 'Failed', `Error: ${refusal}`, fieldPath);
+      return { changed: false };
+    }
     const image = container.image ?? '';
     const pulled = await this.#pulls.ensure(
       pod,

@@ -174,7 +174,11 @@ export class VicProvider implements KubeletProvider {
       );
     }
     if (container !== undefined) {
-      const all = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
+      const all = [
+        ...(pod.spec?.initContainers ?? []),
+        ...(pod.spec?.containers ?? []),
+        ...(pod.spec?.ephemeralContainers ?? []),
+      ];
       if (!all.some((c) => c.name === container)) {
         throw new VicError(
           'NotFound',

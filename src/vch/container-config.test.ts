@@ -156,3 +156,28 @@ test('a pod hostname is cut to 63 characters without a trailing dash', (t) => {
   t.is(podHostname({ ...spec, pod: { ...spec.pod, name: `${'a'.repeat(62)}-b` } }), 'a'.repeat(62));
   t.is(podHostname({ ...spec, hostname: 'custom' }), 'custom');
 });
+
+test('an ephemeral container joins the sandbox, and its target container PID namespace with --target', (t) => {
+  const debug = { name: 'dbg', image: 'busybox', command: ['sh'], stdin: true, tty: true };
+  const withTarget = containerCreateOptions(spec, debug, {
+    sandboxId: 'sb',
+    role: 'ephemeral',
+    index: 0,
+    attempt: 0,
+    image,
+    pidTargetId: 'main-id',
+  });
+  t.is(withTarget.HostConfig?.NetworkMode, 'container:sb');
+  t.is(withTarget.HostConfig?.IpcMode, 'container:sb');
+  t.is(withTarget.HostConfig?.PidMode, 'container:main-id');
+  t.is(withTarget.Labels?.[Label.role], 'ephemeral');
+  t.true(withTarget.Tty && withTarget.OpenStdin);
+  const alone = containerCreateOptions(spec, debug, {
+    sandboxId: 'sb',
+    role: 'ephemeral',
+    index: 0,
+    attempt: 0,
+    image,
+  });
+  t.is(alone.HostConfig?.PidMode, undefined);
+});

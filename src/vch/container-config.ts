@@ -237,6 +237,8 @@ export interface MemberOptions {
   /** See Label.backoffFrom. */
   backoffFrom?: number;
   image: ImageCommand;
+  /** An ephemeral container's target: the Docker ID whose PID namespace it joins. */
+  pidTargetId?: string;
 }
 
 export function containerCreateOptions(
@@ -276,7 +278,12 @@ export function containerCreateOptions(
       ...securityHostConfig(container.security),
       NetworkMode: joined,
       IpcMode: joined,
-      ...(spec.shareProcessNamespace ? { PidMode: joined } : {}),
+      // The kubelet's NamespaceMode_TARGET for `kubectl debug --target` (dockershim wrote the same).
+      ...(options.pidTargetId
+        ? { PidMode: `container:${options.pidTargetId}` }
+        : spec.shareProcessNamespace
+          ? { PidMode: joined }
+          : {}),
       RestartPolicy: { Name: 'no' },
       Mounts: [
         ...(container.volumeMounts ?? []).map((m) => volumeMount(spec, container, m)),

@@ -17,7 +17,8 @@ import { DEFAULT_SANDBOX_IMAGE, PodVms, type MemberAttempt } from './pod-vm.js';
 import { PortForwarder, type PortForwardOptions } from './port-forward.js';
 import { StatsCollector, type ContainerStats } from './stats.js';
 import { emptyVmPerPodStatus, StatusReader } from './status.js';
-import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus } from './types.js';
+import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus, Resources } from './types.js';
+import { updateResources } from './update.js';
 import { PodVolumes } from './volumes.js';
 import { VolumeStore } from './volume-store.js';
 
@@ -38,6 +39,7 @@ export type {
   VchProduct,
 } from './abilities.js';
 export { abilityNames, profileSummary } from './abilities.js';
+export { appliedFrom, sameApplied } from './update.js';
 export type { LayoutLimits, LayoutSettings, PodLayoutName } from './layout/limits.js';
 export { podLayoutNames } from './layout/limits.js';
 export { DEFAULT_GRACE_SECONDS, DEFAULT_SANDBOX_IMAGE, type MemberAttempt } from './pod-vm.js';
@@ -57,6 +59,8 @@ export interface PodVmLifecycle {
   ensureSandbox(spec: PodVmSpec): Promise<PodVmMember>;
   createContainer(spec: PodVmSpec, name: string, attempt?: number | MemberAttempt): Promise<PodVmMember>;
   startContainer(id: string): Promise<void>;
+  /** Changes a running container's CPU and memory in place (an in-place pod resize). */
+  updateResources(id: string, resources: Resources): Promise<void>;
   /** Stops one container: its stop signal, then SIGKILL after the grace period (a liveness restart). */
   stopContainer(id: string, gracePeriodSeconds: number): Promise<void>;
   stop(uid: string, gracePeriodSeconds?: number): Promise<void>;
@@ -207,6 +211,7 @@ export class Vch {
       waitContainer: (id, signal) => podVms.waitContainer(id, signal),
       stop: (uid, grace) => podVms.stop(uid, grace),
       stopContainer: (id, grace) => podVms.stopContainer(id, grace),
+      updateResources: (id, resources) => updateResources(this.client, id, resources),
       remove: (uid) => podVms.remove(uid),
       readFile: (id, path, maxBytes) => readContainerFile(this.client, id, path, maxBytes),
       sandboxFile: (sandboxId, name) => sandboxFile(this.client, sandboxId, name),

@@ -64,7 +64,7 @@ export function buildLabels(m: MemberLabels): Record<string, string> {
   return labels;
 }
 
-const roles: readonly string[] = ['sandbox', 'init', 'app'] satisfies ContainerRole[];
+const roles: readonly string[] = ['sandbox', 'init', 'app', 'ephemeral'] satisfies ContainerRole[];
 
 function nonNegativeInt(value: string | undefined): number | undefined {
   if (value === undefined || !/^\d{1,9}$/.test(value)) return undefined;

@@ -129,7 +129,7 @@ export function networkOwner(vm: PodVm): PodVmMember | undefined {
 }
 
 function roleOrder(m: PodVmMember): number {
-  return m.role === 'init' ? 0 : 1;
+  return m.role === 'init' ? 0 : m.role === 'app' ? 1 : 2;
 }
 
 /** The newest attempt of each container name. */

@@ -8,7 +8,7 @@ import { containerCreateOptions, sandboxCreateOptions, type ImageCommand } from 
 import type { Images } from './images.js';
 import { parseLabels, podFilter, SANDBOX_NAME } from './labels.js';
 import { checkVmPerPod, vmPerPodCreateOptions } from './layout/vm-per-pod.js';
-import type { PodLayoutName } from './layout/limits.js';
+import { layoutLimits, type PodLayoutName } from './layout/limits.js';
 import {
   getPodVm,
   groupPodVms,
@@ -152,6 +152,7 @@ export class PodVms {
     const sandbox = vm.sandbox;
     const vmPerPod = vm.layout === 'vm-per-pod';
     if (vmPerPod) checkVmPerPod(spec);
+    if (vmPerPod && found.role === 'ephemeral') throw ephemeralNotPossible(spec);
     if (!sandbox) {
       throw new VicError(
         'NotFound',
@@ -180,9 +181,17 @@ export class PodVms {
       ...(at.backoffFrom !== undefined ? { backoffFrom: at.backoffFrom } : {}),
       image: await (image ?? this.#ensureImage(spec, found.container)),
     };
-    const options = vmPerPod
-      ? vmPerPodCreateOptions(spec, found.container, member)
-      : containerCreateOptions(spec, found.container, { ...member, sandboxId: sandbox.id });
+    const pidTargetId = found.container.targetContainer
+      ? targetOf(vm, spec, found.container.name, found.container.targetContainer)
+      : undefined;
+    const options =
+      vmPerPod && found.role !== 'ephemeral'
+        ? vmPerPodCreateOptions(spec, found.container, { ...member, role: found.role })
+        : containerCreateOptions(spec, found.container, {
+            ...member,
+            sandboxId: sandbox.id,
+            ...(pidTargetId ? { pidTargetId } : {}),
+          });
     return this.#createOrAdopt(spec, name, options);
   }
 
@@ -373,12 +382,36 @@ export class PodVms {
 function findContainer(
   spec: PodVmSpec,
   name: string,
-): { container: ContainerSpec; role: 'init' | 'app'; index: number } {
+): { container: ContainerSpec; role: 'init' | 'app' | 'ephemeral'; index: number } {
   const initIndex = (spec.initContainers ?? []).findIndex((c) => c.name === name);
   if (initIndex >= 0) return { container: spec.initContainers![initIndex]!, role: 'init', index: initIndex };
   const appIndex = spec.containers.findIndex((c) => c.name === name);
   if (appIndex >= 0) return { container: spec.containers[appIndex]!, role: 'app', index: appIndex };
+  const debugIndex = (spec.ephemeralContainers ?? []).findIndex((c) => c.name === name);
+  if (debugIndex >= 0) {
+    return { container: spec.ephemeralContainers![debugIndex]!, role: 'ephemeral', index: debugIndex };
+  }
   throw new VicError('NotFound', `pod ${podKey(spec)} has no container "${name}"`);
+}
+
+/** The running container whose PID namespace an ephemeral container joins (`kubectl debug --target`). */
+function targetOf(vm: PodVm, spec: PodVmSpec, name: string, target: string): string {
+  const member = latestMembers(vm).find((m) => m.name === target && m.role !== 'ephemeral');
+  if (!member || member.state !== 'running') {
+    throw new VicError(
+      'Invalid',
+      `ephemeral container "${name}" of pod ${podKey(spec)} targets container "${target}", which is not running`,
+    );
+  }
+  return member.id;
+}
+
+/** The vm-per-pod layout has no namespaces to share: a debug container would see nothing of the pod. */
+export function ephemeralNotPossible(spec: PodVmSpec): VicError {
+  return new VicError(
+    'Invalid',
+    `pod VM ${podKey(spec)}: an ephemeral container cannot join the pod's namespaces: ${layoutLimits('vm-per-pod').because}`,
+  );
 }
 
 function isActive(state: string): boolean {

@@ -4,6 +4,7 @@
 import type Docker from 'dockerode';
 import { callOrUndefined, type VchClient } from './client.js';
 import { parseLabels } from './labels.js';
+import { appliedOf } from './update.js';
 import { getPodVm, isVirtualSandbox, latestMembers, networkOwner, virtualSandbox } from './list.js';
 import type {
   ContainerState,
@@ -116,6 +117,7 @@ export function containerStatusOf(
   if (labels.specHash !== undefined) status.specHash = labels.specHash;
   if (labels.backoffFrom !== undefined) status.backoffFrom = labels.backoffFrom;
   if (previous) status.lastState = containerState(previous.State);
+  if (labels.role !== 'sandbox') status.applied = appliedOf(info.HostConfig);
   return status;
 }
 
@@ -177,7 +179,8 @@ export class StatusReader {
     }
     for (const s of statuses) {
       if (!s) continue;
-      (s.role === 'init' ? result.initContainers : result.containers).push(s);
+      if (s.role === 'ephemeral') (result.ephemeralContainers ??= []).push(s);
+      else (s.role === 'init' ? result.initContainers : result.containers).push(s);
     }
     return result;
   }

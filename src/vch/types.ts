@@ -4,7 +4,8 @@
 
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
 export type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
-export type ContainerRole = 'sandbox' | 'init' | 'app';
+/** `ephemeral`: a debug container added to a running pod (`kubectl debug`); started once, never restarted. */
+export type ContainerRole = 'sandbox' | 'init' | 'app' | 'ephemeral';
 
 export interface PodIdentity {
   namespace: string;
@@ -40,6 +41,17 @@ export interface ResourceQuantities {
 export interface Resources {
   requests?: ResourceQuantities;
   limits?: ResourceQuantities;
+}
+
+/**
+ * What a container runs with, in the engine's own numbers (CPU shares from the CPU request, a CPU
+ * limit in nano-CPUs, memory limit and reservation in bytes); a field left out is unset.
+ */
+export interface AppliedResources {
+  nanoCpus?: number;
+  cpuShares?: number;
+  memoryBytes?: number;
+  memoryReservationBytes?: number;
 }
 
 /** A mount of one of the pod VM's volumes (`PodVmSpec.volumes`, by name) into a container. */
@@ -97,6 +109,8 @@ export interface ContainerSpec {
   terminationMessageFile?: { source: string; containerPath: string };
   /** How the container's process runs (user, groups, privileges); absent: as the image says. */
   security?: ContainerSecurity;
+  /** An ephemeral container's target: it joins that container's PID namespace (`kubectl debug --target`). */
+  targetContainer?: string;
 }
 
 // ---- Security and hosts (the spec helper's block) ---------------------------------------------
@@ -153,6 +167,8 @@ export interface PodVmSpec {
   sysctls?: Record<string, string>;
   /** The pod's volumes; the sandbox mounts each (content is written through it). */
   volumes?: PodVolumeSpec[];
+  /** Debug containers added to the running pod; each joins the sandbox's namespaces. */
+  ephemeralContainers?: ContainerSpec[];
 }
 
 // ---- What comes back -------------------------------------------------------------------------
@@ -188,6 +204,8 @@ export interface ContainerStatus {
   specHash?: string;
   /** The attempt at which the current crash back-off series began (reset after a long run). */
   backoffFrom?: number;
+  /** The CPU and memory the container runs with now (an in-place resize changes them). */
+  applied?: AppliedResources;
 }
 
 export interface PodVmStatus {
@@ -197,6 +215,8 @@ export interface PodVmStatus {
   podIP?: string;
   initContainers: ContainerStatus[];
   containers: ContainerStatus[];
+  /** Ephemeral (debug) containers; absent when the pod VM has none. */
+  ephemeralContainers?: ContainerStatus[];
 }
 
 /** One Docker container of a pod VM as read from labels alone (a cheap list, no inspect). */

@@ -4,7 +4,7 @@
 import type { CoreV1Api, V1Container, V1Pod } from '@kubernetes/client-node';
 import { messageOf, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import type { PodVmLifecycle, VchImages } from '../../vch/index.js';
+import type { LayoutLimits, PodVmLifecycle, VchImages } from '../../vch/index.js';
 import type { EnvVar, PodVmSpec, PodVmStatus, RegistryCredential } from '../../vch/types.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
 import type { NodeAllocatable } from './admission.js';
@@ -17,7 +17,8 @@ import { podVmSpec } from './pod-vm-spec.js';
 import { runAsNonRootViolation } from './security-context.js';
 import type { ContainerPlan } from './state/container-plan.js';
 import type { ClaimSources } from './volumes/plan.js';
-import { containerOf, fieldPathOf, podLabel } from './pod-names.js';
+import { containerOf, fieldPathOf, isEphemeral, podLabel } from './pod-names.js';
+import { ephemeralRefusal } from './ephemeral.js';
 import type { Clock } from '../../shared/clock.js';
 
 export interface ContainerStepsOptions {
@@ -36,6 +37,8 @@ export interface ContainerStepsOptions {
   postStart?: (pod: V1Pod, container: V1Container, podIP: string | undefined) => Promise<string | undefined>;
   /** The API server and cluster DNS as pods see them. */
   podConfig?: PodConfig;
+  /** What the VCH's pod layout can give a pod (an ephemeral container needs shared namespaces). */
+  layoutLimits?: () => LayoutLimits | undefined;
 }
 
 /** The pod-wide context a container step needs, read once per pass. */
@@ -155,6 +158,12 @@ export class ContainerSteps {
     const fieldPath = fieldPathOf(pod, name);
     const container = containerOf(pod, name);
     if (!container) return { changed: false };
+    const refusal = isEphemeral(pod, name) ? ephemeralRefusal(o.layoutLimits?.()) : undefined;
+    if (refusal) {
+      waiting.set(name, { reason: 'CreateContainerError', message: refusal });
+      o.recorder.record(pod, { type: 'Warning', reason: 'Failed', message: `Error: ${refusal}`, fieldPath });
+      return { changed: false };
+    }
     const image = container.image ?? '';
     const pulled = await this.#pulls.ensure(
       pod,

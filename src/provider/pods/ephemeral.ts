@@ -1,21 +1,13 @@
-// Ephemeral containers (`kubectl debug`): not started by this node yet. Rather than leave the debug
-// session waiting on a container that never comes, each one is reported as a kubelet reports a
-// container it could not create: waiting, with CreateContainerError and a message saying why, and a
-// Warning event (the caller records it).
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+// Ephemeral containers (`kubectl debug`): what a pod layout lets a debug container do. One joins the
+// pod's sandbox (network, IPC, and with `--target` the target container's PID namespace) and runs
+// like any other container, once, never restarted (state/container-plan.ts plans it). A layout whose
+// containers share no namespaces (vm-per-pod: every container its own VM) cannot give a debug
+// container anything of the pod to look at, so there it is reported as a kubelet reports a container
+// it could not create: waiting, with CreateContainerError and a message that says why, and an event.
+import type { LayoutLimits } from '../../vch/index.js';
 
-export const ephemeralUnsupportedMessage =
-  'ephemeral containers are not supported by this node (vic-kubelet) yet: use kubectl exec, or a pod of its own to debug from';
-
-export function ephemeralContainerStatuses(pod: V1Pod): V1ContainerStatus[] | undefined {
-  const list = pod.spec?.ephemeralContainers ?? [];
-  if (!list.length) return undefined;
-  return list.map((c) => ({
-    name: c.name,
-    image: c.image ?? '',
-    imageID: '',
-    ready: false,
-    restartCount: 0,
-    state: { waiting: { reason: 'CreateContainerError', message: ephemeralUnsupportedMessage } },
-  }));
+/** Why this layout cannot start an ephemeral container; undefined when it can. */
+export function ephemeralRefusal(limits: LayoutLimits | undefined): string | undefined {
+  if (!limits || (limits.sharedLocalhost && limits.shareProcessNamespace)) return undefined;
+  return `ephemeral containers need the pod's namespaces, which this node cannot share: ${limits.because}; use kubectl exec, or a pod of its own to debug from`;
 }

@@ -9,7 +9,6 @@ import type {
   V1PodStatus,
 } from '@kubernetes/client-node';
 import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
-import { ephemeralContainerStatuses } from './ephemeral.js';
 import { kubeContainerId, kubeImageId } from './container-ids.js';
 import { podLabel } from './pod-names.js';
 import { noHealth, type ContainerPlan, type HealthOf, type PodPlan } from './state/container-plan.js';
@@ -270,8 +269,18 @@ export function buildPodStatus(inputs: StatusInputs): V1PodStatus {
     containerStatuses: appStatuses,
   };
   if (initStatuses.length > 0) status.initContainerStatuses = initStatuses;
-  const ephemeral = ephemeralContainerStatuses(pod);
-  if (ephemeral) status.ephemeralContainerStatuses = ephemeral;
+  // Debug containers (kubectl debug): reported like any container, never ready (no probes).
+  const ephemeral = (pod.spec?.ephemeralContainers ?? []).map((c) => ({
+    ...containerStatus(
+      c,
+      vm?.ephemeralContainers?.find((s) => s.name === c.name),
+      planOf(c.name),
+      inputs,
+      'ContainerCreating',
+    ),
+    ready: false,
+  }));
+  if (ephemeral.length) status.ephemeralContainerStatuses = ephemeral;
   // As a 1.34+ kubelet: the pod generation this status was made from, on the status and on each
   // condition the kubelet owns (PodScheduled is the scheduler's).
   const generation = pod.metadata?.generation;

@@ -33,7 +33,6 @@ import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
 import { statusChanged } from './status-diff.js';
-import { ephemeralUnsupportedMessage } from './ephemeral.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
@@ -250,16 +249,6 @@ export class PodSync {
       }
       if (changed) statusFresh = false;
       if (!changed || failed || decision.to === 'terminated') break;
-    }
-    // Ephemeral containers are not started yet: say so rather than leave `kubectl debug` waiting.
-    for (const c of decision?.plan ? (pod.spec?.ephemeralContainers ?? []) : []) {
-      const fieldPath = `spec.ephemeralContainers{${c.name}}`;
-      o.recorder.record(pod, {
-        type: 'Warning',
-        reason: 'Failed',
-        message: `Error: ${ephemeralUnsupportedMessage}`,
-        fieldPath,
-      });
     }
     if (decision?.plan && !ctx?.statusWritten) {
       if (!statusFresh) status = await o.pods.status(uid);

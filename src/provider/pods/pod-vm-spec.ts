@@ -90,6 +90,12 @@ export function podVmSpec({
     registryCredentials: credentials,
   };
   if (spec?.initContainers?.length) vm.initContainers = spec.initContainers.map(of);
+  if (spec?.ephemeralContainers?.length) {
+    vm.ephemeralContainers = spec.ephemeralContainers.map((c) => ({
+      ...of(c),
+      ...(c.targetContainerName ? { targetContainer: c.targetContainerName } : {}),
+    }));
+  }
   if (spec?.terminationGracePeriodSeconds !== undefined)
     vm.terminationGracePeriodSeconds = spec.terminationGracePeriodSeconds;
   if (spec?.shareProcessNamespace) vm.shareProcessNamespace = true;
@@ -106,6 +112,7 @@ export function podVmSpec({
   for (const [list, specs] of [
     [spec?.initContainers ?? [], vm.initContainers ?? []],
     [spec?.containers ?? [], vm.containers],
+    [spec?.ephemeralContainers ?? [], vm.ephemeralContainers ?? []],
   ] as const) {
     list.forEach((c, i) => {
       const security = pod.spec ? containerSecurity(pod, c) : undefined;

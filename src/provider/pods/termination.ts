@@ -77,7 +77,8 @@ export class Termination {
         fieldPath: fieldPathOf(pod, s.name),
       });
 
-    const apps = running(status?.containers);
+    // Debug containers stop with the app containers, as the kubelet kills every running container.
+    const apps = running([...(status?.containers ?? []), ...(status?.ephemeralContainers ?? [])]);
     apps.forEach(announce);
     await Promise.all(apps.map((s) => this.killContainer(pod, s.name, s.id, left())));
     const sidecarOrder = (pod.spec?.initContainers ?? [])

@@ -142,3 +142,27 @@ test('a container created but never started is started, not recreated', (t) => {
     id: 'main0',
   });
 });
+
+test('an ephemeral container runs once: created when absent, started when created, never restarted', (t) => {
+  const debugPod: V1Pod = {
+    ...pod('Always'),
+    spec: { ...pod('Always').spec!, ephemeralContainers: [{ name: 'dbg', image: 'i' }] },
+  };
+  const running = status('main', 'app', { kind: 'running', startedAt: new Date(0) });
+  const plan = (ephemeral: ContainerStatus[]) =>
+    planPod(debugPod, { ...vm([], [running]), ephemeralContainers: ephemeral }, 100_000).containers.find(
+      (c) => c.name === 'dbg',
+    );
+  t.deepEqual(plan([]), {
+    name: 'dbg',
+    role: 'ephemeral',
+    action: { kind: 'run', attempt: 0, backoffFrom: 0 },
+  });
+  const created = {
+    ...status('dbg', 'app', { kind: 'waiting', reason: 'ContainerCreating' }),
+    role: 'ephemeral' as const,
+  };
+  t.deepEqual(plan([created])?.action, { kind: 'start', id: 'dbg0' });
+  const ended = { ...status('dbg', 'app', exited(1, 1000)), role: 'ephemeral' as const };
+  t.deepEqual(plan([ended])?.action, { kind: 'none' });
+});

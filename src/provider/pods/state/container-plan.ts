@@ -35,7 +35,7 @@ export type ContainerAction =
   /** Stop a running container: a failed probe, or a sidecar whose app containers have all ended. */
   | { kind: 'kill'; id: string; reason: KillReason; message?: string; graceSeconds?: number };
 
-export type PlanRole = 'init' | 'sidecar' | 'app';
+export type PlanRole = 'init' | 'sidecar' | 'app' | 'ephemeral';
 
 export interface ContainerPlan {
   name: string;
@@ -169,6 +169,19 @@ export function planPod(pod: V1Pod, vm: PodVmStatus | undefined, nowMs: number, 
           ? { kind: 'kill', id: status.id, reason: 'podCompleted' }
           : { kind: 'none' };
     }
+  }
+  // Ephemeral (debug) containers start once and are never restarted, whatever the restart policy
+  // (kuberuntime_manager.go computePodActions: only those with no status at all are started); none
+  // starts in a pod that has ended.
+  for (const debug of pod.spec?.ephemeralContainers ?? []) {
+    const status = byName(vm?.ephemeralContainers, debug.name);
+    const action: ContainerAction =
+      completed || (status && status.state.kind !== 'waiting')
+        ? { kind: 'none' }
+        : status
+          ? { kind: 'start', id: status.id }
+          : { kind: 'run', attempt: 0, backoffFrom: 0 };
+    containers.push({ name: debug.name, role: 'ephemeral', action });
   }
   return { containers, initFailed: false, initialized: true, completed };
 }

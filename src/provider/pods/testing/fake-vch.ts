@@ -82,7 +82,11 @@ export class FakeVch {
     createContainer: (spec, name, attempt) => {
       const at: MemberAttempt = typeof attempt === 'number' ? { attempt } : (attempt ?? { attempt: 0 });
       this.calls.push(`create ${name}#${at.attempt}`);
-      const role = spec.initContainers?.some((c) => c.name === name) ? 'init' : 'app';
+      const role = spec.initContainers?.some((c) => c.name === name)
+        ? 'init'
+        : spec.ephemeralContainers?.some((c) => c.name === name)
+          ? 'ephemeral'
+          : 'app';
       const same = this.containers.find(
         (c) => c.uid === spec.pod.uid && c.name === name && c.attempt === at.attempt,
       );
@@ -94,6 +98,10 @@ export class FakeVch {
         this.calls.push(`start ${c.name}#${c.attempt}`);
         c.state = { kind: 'running', startedAt: new Date(this.#clock.now()) };
       }
+      return Promise.resolve();
+    },
+    updateResources: (id, resources) => {
+      this.calls.push(`update ${id} ${JSON.stringify(resources)}`);
       return Promise.resolve();
     },
     stopContainer: (id, grace) => {
@@ -196,6 +204,9 @@ export class FakeVch {
       ...(sandbox?.state.kind === 'running' ? { podIP: '10.0.0.9' } : {}),
       initContainers: latest.filter((c) => c.role === 'init').map(statusOf),
       containers: latest.filter((c) => c.role === 'app').map(statusOf),
+      ...(latest.some((c) => c.role === 'ephemeral')
+        ? { ephemeralContainers: latest.filter((c) => c.role === 'ephemeral').map(statusOf) }
+        : {}),
     };
   }
 }

@@ -10,7 +10,7 @@ import * as k8s from '@kubernetes/client-node';
 import { docker, kubeConfig, testEnv, testNamespace, uniqueName } from '../test/support/env.js';
 import { podOn, shell } from '../test/support/pods.js';
 import { VicKubelet } from '../test/support/vic-kubelet.js';
-import { VicProxy } from '../test/support/vic-proxy.js';
+import { VIC_POOL_CAPACITY, VicProxy } from '../test/support/vic-proxy.js';
 
 const n = Number(process.argv[2] ?? 10);
 const core = kubeConfig().makeApiClient(k8s.CoreV1Api);
@@ -96,7 +96,7 @@ const proxy = await VicProxy.start({
   socket: `/var/tmp/${uniqueName('vk-bench-vic')}/docker.sock`,
 });
 const shared = await VicKubelet.start();
-const vmPerPod = await VicKubelet.start({ args: ['--vch', proxy.endpoint] });
+const vmPerPod = await VicKubelet.start({ args: ['--vch', proxy.endpoint, ...VIC_POOL_CAPACITY] });
 const ns = await testNamespace(kubeConfig(), 'bench-layouts');
 try {
   await Promise.all([shared.waitReady(), vmPerPod.waitReady()]);

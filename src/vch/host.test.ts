@@ -1,7 +1,15 @@
 import test from 'ava';
 import { silentLogger } from '../shared/logger.js';
 import type { VchClient } from './client.js';
-import { hostFacts, parseHumanSize, statedStorageBytes, type DockerInfo, type LocalMachine } from './host.js';
+import {
+  cpuCount,
+  hostFacts,
+  parseHumanSize,
+  statedStorageBytes,
+  vicCpuMhz,
+  type DockerInfo,
+  type LocalMachine,
+} from './host.js';
 
 function client(endpoint: string, info: DockerInfo): VchClient {
   const docker = {
@@ -66,4 +74,51 @@ test('stated sizes read as Docker writes them; unknown words are not sizes', (t)
   t.is(parseHumanSize('lots'), undefined);
   t.is(statedStorageBytes({ SystemStatus: [['VCH storage limit', '10 GB']] }), 10e9);
   t.is(statedStorageBytes({ DriverStatus: null }), undefined);
+});
+
+// /info as a VIC 1.5 VCH answers it (vmware/vic lib/apiservers/engine/backends/system.go SystemInfo):
+// ID is the product name, NCPU the resource pool's CPU limit in MHz (stated again in SystemStatus),
+// MemTotal its memory limit, OSType the ESX host's.
+const vicInfo: DockerInfo = {
+  ID: 'vSphere Integrated Containers',
+  Name: 'vch-1',
+  NCPU: 4800,
+  MemTotal: 8192 * 2 ** 20,
+  OperatingSystem: 'vmnix-x86',
+  OSType: 'vmnix-x86',
+  KernelVersion: '',
+  Architecture: 'x86_64',
+  ServerVersion: 'v1.5.6',
+  DockerRootDir: '',
+  DriverStatus: null,
+  SystemStatus: [
+    ['VolumeStores', 'default'],
+    ['vSphere Integrated Containers v1.5.6 Backend Engine', 'RUNNING'],
+    [' VCH CPU limit', '4800 MHz'],
+    [' VCH memory limit', '8 GiB'],
+    [' VCH CPU usage', '217 MHz'],
+    [' VCH memory usage', '1.2 GiB'],
+    [' VMware Product', 'VMware ESXi'],
+    [' VMware OS', 'vmnix-x86'],
+    [' VMware OS version', '6.7.0'],
+  ],
+};
+
+test('a VIC VCH: NCPU is a MHz limit, reported as whole vCPUs (one per GHz), not 4800 CPUs', async (t) => {
+  const facts = await hostFacts(client('tcp://vch.example:2376', vicInfo), machine);
+  t.is(facts.cpus, 4);
+  t.is(facts.memoryBytes, 8192 * 2 ** 20);
+  t.is(facts.machineId, '', 'the product name is not a machine ID');
+});
+
+test('a VIC VCH: the MHz limit is read from SystemStatus, else from NCPU; a small limit is still one vCPU', (t) => {
+  t.is(cpuCount({ ...vicInfo, SystemStatus: [[' VCH CPU limit', '2600 MHz']], NCPU: 9999 }), 2);
+  t.is(cpuCount({ ...vicInfo, SystemStatus: [], NCPU: 3000 }), 3);
+  t.is(cpuCount({ ...vicInfo, SystemStatus: [[' VCH CPU limit', '700 MHz']] }), 1);
+  t.is(cpuCount({ ...vicInfo, SystemStatus: [], NCPU: 0 }), 0);
+  t.is(vicCpuMhz(vicInfo), 4800);
+});
+
+test('a Docker engine: NCPU is a count, taken as it is', (t) => {
+  t.is(cpuCount(overlay), 2);
 });

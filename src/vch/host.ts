@@ -2,6 +2,7 @@
 // Only what the VCH (or, for an engine on this machine, the machine itself) says: a fact nobody
 // measured stays undefined or empty, never a made-up value that looks real.
 import { readFile, statfs } from 'node:fs/promises';
+import { VIC_PRODUCT_NAME } from './abilities.js';
 import { call, ping, type VchClient } from './client.js';
 
 export interface HostFacts {
@@ -129,6 +130,33 @@ export function statedStorageBytes(info: DockerInfo): number | undefined {
   return undefined;
 }
 
+// vmware/vic lib/apiservers/engine/backends/system.go SystemInfo: a VIC VCH reports its resource pool's
+// CPU limit in MHz as NCPU, and again in SystemStatus as " VCH CPU limit" = "<n> MHz".
+const vicCpuLimitKey = 'VCH CPU limit';
+/**
+ * MHz per CPU when a VCH states its CPU as a frequency: one vCPU per GHz, as virtual-kubelet's own VIC
+ * provider counted it (providers/vic/utils/units.go CpuFrequencyToCores, "Assume 1G per Core").
+ */
+export const VIC_MHZ_PER_CPU = 1000;
+
+/** A VIC VCH's CPU limit in MHz, from SystemStatus, else NCPU (which VIC fills with the same MHz). */
+export function vicCpuMhz(info: DockerInfo): number | undefined {
+  const stated = (info.SystemStatus ?? []).find(([k]) => k.trim() === vicCpuLimitKey)?.[1];
+  const match = stated ? /^\s*(\d+(?:\.\d+)?)\s*MHz\s*$/i.exec(stated) : null;
+  if (match) return Number(match[1]);
+  return info.NCPU && info.NCPU > 0 ? info.NCPU : undefined;
+}
+
+/**
+ * CPUs as Kubernetes counts them. A Docker engine's NCPU is a count; a VIC VCH's is a MHz limit
+ * (thousands), turned into whole vCPUs, never fewer than one when there is any limit.
+ */
+export function cpuCount(info: DockerInfo): number {
+  if (info.ID !== VIC_PRODUCT_NAME) return info.NCPU ?? 0;
+  const mhz = vicCpuMhz(info);
+  return mhz === undefined ? 0 : Math.max(1, Math.floor(mhz / VIC_MHZ_PER_CPU));
+}
+
 export async function hostFacts(client: VchClient, local: LocalMachine = thisMachine): Promise<HostFacts> {
   const [info, version] = await Promise.all([
     call(client, 'read VCH info', () => client.docker.info() as Promise<DockerInfo>),
@@ -143,11 +171,12 @@ export async function hostFacts(client: VchClient, local: LocalMachine = thisMac
     ? await Promise.all([local.bootId(), local.systemUuid()])
     : ['', ''];
   return {
-    machineId: info.ID ?? '',
+    // VIC's ID is its product name, the same for every VCH: not a machine's ID.
+    machineId: info.ID === VIC_PRODUCT_NAME ? '' : (info.ID ?? ''),
     systemUuid,
     bootId,
     hostname: info.Name ?? '',
-    cpus: info.NCPU ?? 0,
+    cpus: cpuCount(info),
     memoryBytes: info.MemTotal ?? 0,
     ...(storageBytes !== undefined ? { storageBytes } : {}),
     ...(measured ? { storageAvailableBytes: measured.availableBytes } : {}),

@@ -21,6 +21,7 @@ import type { PodIdentity, PodVm, PodVmMember, PodVmSpec, PodVmStatus, Resources
 import { updateResources } from './update.js';
 import { PodVolumes } from './volumes.js';
 import { VolumeStore } from './volume-store.js';
+import { StatePoller, StatusSource } from './state-poller.js';
 
 export type * from './types.js';
 export type { AttachIO, ExecTarget, ExitResult } from './exec.js';
@@ -40,8 +41,8 @@ export type {
 } from './abilities.js';
 export { abilityNames, profileSummary } from './abilities.js';
 export { appliedFrom, sameApplied } from './update.js';
-export type { LayoutLimits, LayoutSettings, PodLayoutName } from './layout/limits.js';
-export { podLayoutNames } from './layout/limits.js';
+export type { LayoutLimits, LayoutSettings, PodLayoutName, VmSize, VmSizing } from './layout/limits.js';
+export { podLayoutNames, vmSizeFor } from './layout/limits.js';
 export { DEFAULT_GRACE_SECONDS, DEFAULT_SANDBOX_IMAGE, type MemberAttempt } from './pod-vm.js';
 export { LABEL_PREFIX, Label } from './labels.js';
 
@@ -159,7 +160,7 @@ export class Vch {
   /** Volumes that outlive pods, on the VCH's volume stores (persistent volumes, issue 16). */
   readonly volumeStore: VolumeStore;
   readonly #collector: StatsCollector;
-  readonly #watchers = new Set<EventWatcher>();
+  readonly #watchers = new Set<StatusSource>();
   readonly #clock: Clock | undefined;
   readonly #logger: Logger;
 
@@ -262,7 +263,7 @@ export class Vch {
    * are tracked when they start and forgotten when they die.
    */
   watch(options: WatchOptions): { stop(): void } {
-    const watcher = new EventWatcher(this.client, {
+    const watcherOptions: EventWatcherOptions = {
       ...options,
       nodeName: this.nodeName,
       logger: this.#logger,
@@ -272,6 +273,15 @@ export class Vch {
         if (event.action === 'die' || event.action === 'destroy') this.#collector.forget(event.containerId);
         options.onEvent(event);
       },
+    };
+    // The event stream, or lists when the VCH lacks it (abilities.events), following re-detection.
+    const watcher = new StatusSource({
+      stream: () => new EventWatcher(this.client, watcherOptions),
+      poll: () => new StatePoller(this.client, watcherOptions),
+      eventsOn: () => this.knowledge.current()?.abilities.events !== false,
+      ...(options.onResync ? { onSwitch: options.onResync } : {}),
+      logger: this.#logger,
+      ...(this.#clock ? { clock: this.#clock } : {}),
     });
     this.#watchers.add(watcher);
     watcher.start();

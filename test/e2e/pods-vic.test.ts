@@ -11,11 +11,11 @@ import { containerStatus, core, createPod, podEvents, podOn, podWhere, shell } f
 import { kubeletRequest } from '../support/kubelet-client.js';
 import { startKubectl } from '../support/pty.js';
 import { podVmContainers } from '../support/vic-kubelet.js';
-import { vicProxyForFile } from '../support/vic-proxy.js';
+import { VIC_POOL_CAPACITY, vicProxyForFile } from '../support/vic-proxy.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 
 const vic = vicProxyForFile(test, testEnv.dockerHost);
-const node = virtualNodeForFile(test, 'vk-pods-vic', { args: ['--vch', vic.endpoint] });
+const node = virtualNodeForFile(test, 'vk-pods-vic', { args: ['--vch', vic.endpoint, ...VIC_POOL_CAPACITY] });
 
 const on = (spec: Parameters<typeof podOn>[1]) => podOn(node.vk.nodeName, spec);
 

@@ -7,11 +7,13 @@ import test from 'ava';
 import { kubectl, testEnv } from '../support/env.js';
 import { createPod, podEvents, podOn, podWhere, shell } from '../support/pods.js';
 import { podVmContainers } from '../support/vic-kubelet.js';
-import { vicProxyForFile } from '../support/vic-proxy.js';
+import { VIC_POOL_CAPACITY, vicProxyForFile } from '../support/vic-proxy.js';
 import { virtualNodeForFile } from '../support/virtual-node.js';
 
 const vic = vicProxyForFile(test, testEnv.dockerHost);
-const node = virtualNodeForFile(test, 'vk-security-vic', { args: ['--vch', vic.endpoint] });
+const node = virtualNodeForFile(test, 'vk-security-vic', {
+  args: ['--vch', vic.endpoint, ...VIC_POOL_CAPACITY],
+});
 
 test.after.always('nothing VIC lacks was asked of the VIC proxy', (t) => {
   t.deepEqual(vic.proxy.refused, []);

@@ -39,6 +39,8 @@ export const VIC_VERSION = '1.5.6';
 export const VIC_API_VERSION = '1.25';
 const VIC_MIN_API_VERSION = '1.19';
 const MIN_MEMORY_BYTES = 512 * 1024 * 1024;
+/** The MHz the proxy says each of the engine's CPUs is worth in /info's NCPU. */
+export const VIC_MHZ_PER_ENGINE_CPU = 1000;
 
 export interface Refusal {
   method: string;
@@ -52,7 +54,16 @@ export interface VicProxyOptions {
   upstream: string;
   /** Where to listen. */
   socket: string;
+  /** A VCH without an event stream: /events answers 404, as an engine without the route. */
+  refuseEvents?: boolean;
 }
+
+/**
+ * Node arguments for a virtual node on the proxy whose pods run at VIC's default size: each pod with no
+ * requests is a 2-vCPU, 2 GiB container VM, so the test machine's own 2 CPUs would hold one pod; a VCH's
+ * resource pool is larger.
+ */
+export const VIC_POOL_CAPACITY = ['--capacity', 'cpu=64,memory=256Gi'];
 
 /** VIC's "<product> does not yet implement <what>" (errors.go APINotSupportedMsg), a plain error: 500. */
 export const notImplemented = (what: string): string => `${VIC_PRODUCT} does not yet implement ${what}`;
@@ -177,12 +188,14 @@ export class VicProxy {
   readonly upstream: string;
   /** Every request refused, in order: a run of the VIC layout should leave this empty. */
   readonly refused: Refusal[] = [];
+  readonly refuseEvents: boolean;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
   private constructor(options: VicProxyOptions) {
     this.socket = options.socket;
     this.upstream = options.upstream;
+    this.refuseEvents = options.refuseEvents ?? false;
     this.#server = createServer((req, res) => {
       this.#handle(req, res).catch((err: unknown) => {
         if (!res.headersSent) this.#fail(res, 502, `vic-proxy: ${String(err)}`);
@@ -240,6 +253,9 @@ export class VicProxy {
         400,
         `client version ${version} is too new. Maximum supported API version is ${VIC_API_VERSION}`,
       );
+    }
+    if (this.refuseEvents && method === 'GET' && rest === '/events') {
+      return this.#refuse(req, res, 404, 'page not found');
     }
     const unimplemented = unimplementedRoute(method, rest);
     if (unimplemented) return this.#refuse(req, res, 500, notImplemented(unimplemented));
@@ -365,10 +381,13 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
 /**
  * /info as VIC answers it (system.go SystemInfo): ID is the product name, the driver its port layer
  * ("<product> <version> Backend Engine"), ServerVersion the product version, no kernel version; the
- * volume stores in SystemStatus. Capacity figures stay the real engine's: VIC reports NCPU as the
- * VCH's MHz limit, which would make a 2-core test machine look like thousands of CPUs.
+ * volume stores in SystemStatus. NCPU is the VCH's CPU limit in MHz, as VIC reports it (also in
+ * SystemStatus as " VCH CPU limit"): here the engine's CPUs at 1000 MHz each, so vic-kubelet that
+ * converts (src/vch/host.ts) sees the engine's real count, and one that does not sees thousands.
  */
 export function vicInfo(upstream: Record<string, unknown>): Record<string, unknown> {
+  const mhz = (typeof upstream.NCPU === 'number' ? upstream.NCPU : 1) * VIC_MHZ_PER_ENGINE_CPU;
+  const memTotal = typeof upstream.MemTotal === 'number' ? upstream.MemTotal : 0;
   return {
     ...upstream,
     ID: VIC_PRODUCT,
@@ -381,10 +400,13 @@ export function vicInfo(upstream: Record<string, unknown>): Record<string, unkno
     SystemStatus: [
       ['VolumeStores', 'default'],
       [`${VIC_PRODUCT} v${VIC_VERSION} Backend Engine`, 'RUNNING'],
+      [' VCH CPU limit', `${mhz} MHz`],
+      [' VCH memory limit', `${(memTotal / 2 ** 30).toFixed(3)} GiB`],
       [' VMware Product', 'VMware ESXi'],
       [' VMware OS', 'vmnix-x86'],
       [' VMware OS version', '6.7.0'],
     ],
+    NCPU: mhz,
     OperatingSystem: 'vmnix-x86',
     OSType: 'vmnix-x86',
   };

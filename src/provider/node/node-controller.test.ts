@@ -39,16 +39,21 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function harness(options: { apiServer?: string } = {}) {
+function harness(options: { apiServer?: string; facts?: () => HostFacts } = {}) {
   const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
   const renewals: number[] = [];
   const statuses: V1NodeStatus[] = [];
+  const nodePatches: unknown[] = [];
   let health: VchHealth = { reachable: true };
   const core = {
     createNode: async ({ body }: { body: V1Node }) => ({
       ...body,
       metadata: { ...body.metadata, uid: 'u1' },
     }),
+    patchNode: async ({ body }: { body: unknown }) => {
+      nodePatches.push(body);
+      return body;
+    },
     patchNodeStatus: async ({ body }: { body: { status: V1NodeStatus } }) => {
       statuses.push(body.status);
       return { status: body.status };
@@ -72,7 +77,7 @@ function harness(options: { apiServer?: string } = {}) {
   const controller = new NodeController({
     core,
     coordination,
-    host: { hostFacts: async () => facts, checkHealth: async () => health },
+    host: { hostFacts: async () => (options.facts ?? (() => facts))(), checkHealth: async () => health },
     config,
     logger: silentLogger,
     clock,
@@ -87,6 +92,7 @@ function harness(options: { apiServer?: string } = {}) {
     controller,
     renewals,
     statuses,
+    nodePatches,
     setHealth: (h: VchHealth) => (health = h),
     /** Runs the controller until it is ready and idle; resolves to its stop. */
     async start(): Promise<() => Promise<void>> {
@@ -166,5 +172,29 @@ test('the reported kubeletVersion never claims a newer minor than the API server
   const stop = await h.start();
   t.is(h.statuses[0]?.nodeInfo?.kubeletVersion, 'v1.33.0-vic.0.1.0');
   t.is(h.statuses[0]?.capacity?.['ephemeral-storage'], '100Gi');
+  await stop();
+});
+
+test('when the VCH is read again with other abilities, the Node’s labels and annotation are patched to match', async (t) => {
+  let vch: HostFacts['vch'] = { product: 'vic', layout: 'vm-per-pod', abilities: { events: true } };
+  const h = harness({ facts: () => ({ ...facts, vch }) });
+  const stop = await h.start();
+  h.clock.advance(5_000);
+  await settle();
+  t.deepEqual(h.nodePatches, [], 'the same reading: nothing to patch');
+  vch = { product: 'vic', layout: 'vm-per-pod', abilities: { events: false } };
+  h.clock.advance(5_000);
+  await settle();
+  t.deepEqual(h.nodePatches, [
+    {
+      metadata: {
+        labels: { 'vic-kubelet.io/layout': 'vm-per-pod', 'vic-kubelet.io/vch-product': 'vic' },
+        annotations: { 'vic-kubelet.io/vch-abilities': '{"events":false}' },
+      },
+    },
+  ]);
+  h.clock.advance(5_000);
+  await settle();
+  t.is(h.nodePatches.length, 1, 'patched once per change');
   await stop();
 });

@@ -20,7 +20,14 @@ import { mergePatch, strategicMergePatch } from '../kube/patch.js';
 import { conditionsChanged, desiredConditions, stampConditions } from './conditions.js';
 import { reportedKubeletVersion } from './kubelet-version.js';
 import { LeaseController } from './lease-controller.js';
-import { nodeAllocatable, nodeCapacity, nodeObject, nodeStatus, taintAnnotation } from './node-object.js';
+import {
+  nodeAllocatable,
+  nodeCapacity,
+  nodeObject,
+  nodeStatus,
+  taintAnnotation,
+  vchMetadata,
+} from './node-object.js';
 import type { HostFacts, NodeConfig, VchHealth } from './types.js';
 import type { NodeAllocatable } from '../pods/admission.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
@@ -72,6 +79,8 @@ export class NodeController {
   readonly #resolves: (hostname: string) => Promise<boolean>;
   #nodeUid = '';
   #facts: HostFacts | undefined;
+  /** The VCH reading the Node's labels and annotation show (JSON), to patch them when it changes. */
+  #vchShown: string | undefined;
   #health: VchHealth = { reachable: true };
   #conditions: V1NodeCondition[] | undefined;
   #lastReport = 0;
@@ -158,6 +167,7 @@ export class NodeController {
       node = await this.#takeOver(desired);
       this.#log.info({ node: this.#config.nodeName }, 'existing node taken over');
     }
+    this.#vchShown = JSON.stringify(this.#facts.vch ?? null);
     this.#nodeUid = node.metadata?.uid ?? '';
     this.#conditions = node.status?.conditions;
   }
@@ -232,6 +242,7 @@ export class NodeController {
     }
     const facts = this.#facts;
     if (!facts) return;
+    await this.#showVch(facts);
     const now = new Date(this.#clock.now());
     const conditions = stampConditions(desiredConditions(health, facts), this.#conditions, now);
     const due = this.#clock.now() - this.#lastReport >= this.#intervals.statusReportMs;
@@ -249,6 +260,19 @@ export class NodeController {
     );
     this.#conditions = node.status?.conditions ?? conditions;
     this.#lastReport = this.#clock.now();
+  }
+
+  /** After the VCH was read again (it came back changed), the Node's labels and annotation follow. */
+  async #showVch(facts: HostFacts): Promise<void> {
+    const vch = facts.vch;
+    const shown = JSON.stringify(vch ?? null);
+    if (!vch || shown === this.#vchShown) return;
+    const name = this.#config.nodeName;
+    await callApi('update the node’s VCH labels', () =>
+      this.#core.patchNode({ name, body: { metadata: vchMetadata(vch) } }, mergePatch),
+    );
+    this.#vchShown = shown;
+    this.#log.info({ vch: vch.abilities }, 'node labels and annotation follow the VCH read again');
   }
 
   async #retry(action: string, signal: AbortSignal, work: () => Promise<void>): Promise<void> {

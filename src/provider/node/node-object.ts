@@ -39,6 +39,17 @@ export function nodeLabels(
   };
 }
 
+/** The Node metadata that says what the VCH is and can do: patched again when a new reading differs. */
+export function vchMetadata(vch: NonNullable<HostFacts['vch']>): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
+  return {
+    labels: { [layoutLabel]: vch.layout, [productLabel]: vch.product },
+    annotations: { [abilitiesAnnotation]: JSON.stringify(vch.abilities) },
+  };
+}
+
 export function nodeObject(config: NodeConfig, facts: HostFacts): V1Node {
   return {
     apiVersion: 'v1',

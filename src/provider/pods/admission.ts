@@ -2,7 +2,7 @@
 // OutOfcpu / OutOfmemory / OutOfpods, and a pod that asks for what a pod VM cannot give
 // (host namespaces, hostPath volumes, privileged containers) fails with a reason that says so.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
-import type { LayoutLimits } from '../../vch/index.js';
+import { vmSizeFor, type LayoutLimits, type VmSizing } from '../../vch/index.js';
 import { parseMilliCpu, parseQuantity } from '../resources/quantity.js';
 import { fqdnTooLong } from './hosts.js';
 import {
@@ -56,12 +56,33 @@ export interface PodRequests {
   memoryBytes: number;
 }
 
-/** The pod's effective request: the larger of the biggest init container and the sum of the app containers. */
-export function podRequests(pod: V1Pod): PodRequests {
-  const of = (c: V1Container): PodRequests => ({
-    milliCpu: c.resources?.requests?.cpu ? parseMilliCpu(c.resources.requests.cpu) : 0,
-    memoryBytes: c.resources?.requests?.memory ? parseQuantity(c.resources.requests.memory) : 0,
-  });
+/**
+ * What one container takes: its requests; or, where each container is a VM of its own (`sizing`), the
+ * size of that VM (its limit, else its request, within the VCH's floor and defaults).
+ */
+export function containerRequests(c: V1Container, sizing?: VmSizing): PodRequests {
+  const { requests, limits } = c.resources ?? {};
+  if (sizing) {
+    const cpu = limits?.cpu ?? requests?.cpu;
+    const memory = limits?.memory ?? requests?.memory;
+    const vm = vmSizeFor(sizing, {
+      ...(cpu ? { milliCpu: parseMilliCpu(cpu) } : {}),
+      ...(memory ? { memoryBytes: parseQuantity(memory) } : {}),
+    });
+    return { milliCpu: vm.cpus * 1000, memoryBytes: vm.memoryBytes };
+  }
+  return {
+    milliCpu: requests?.cpu ? parseMilliCpu(requests.cpu) : 0,
+    memoryBytes: requests?.memory ? parseQuantity(requests.memory) : 0,
+  };
+}
+
+/**
+ * The pod's effective request: the larger of the biggest init container and the sum of the app
+ * containers (init container VMs run one after another before the app's, so the same holds for VMs).
+ */
+export function podRequests(pod: V1Pod, sizing?: VmSizing): PodRequests {
+  const of = (c: V1Container): PodRequests => containerRequests(c, sizing);
   const apps = (pod.spec?.containers ?? [])
     .map(of)
     .reduce(
@@ -100,6 +121,18 @@ export function layoutUnsupported(pod: V1Pod, limits: LayoutLimits | undefined):
     }
   }
   if (!limits.shareProcessNamespace && spec.shareProcessNamespace) found.push('spec.shareProcessNamespace');
+  if (!limits.hostIP) {
+    // Only the app containers' ports are published, as the kubelet maps them (kuberuntime_sandbox.go).
+    for (const c of spec.containers) {
+      for (const p of c.ports ?? []) {
+        if (p.hostIP && p.hostIP !== '0.0.0.0') {
+          found.push(
+            `spec.containers[${c.name}].ports[${p.containerPort}].hostIP (${p.hostIP}; only 0.0.0.0)`,
+          );
+        }
+      }
+    }
+  }
   if (!limits.podIpBeforeStart) {
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
       for (const e of c.env ?? []) {
@@ -176,13 +209,15 @@ export function admit(
       message: `Pod cannot run in a pod VM on a virtual node: ${unsupported.join(', ')} ${unsupported.length === 1 ? 'is' : 'are'} not supported`,
     };
   }
+  // Where each container is a VM, a pod takes what its VMs are sized to, not what it requests.
+  const sizing = layout?.vmSizing;
   const used = admitted
-    .map(podRequests)
+    .map((p) => podRequests(p, sizing))
     .reduce(
       (sum, r) => ({ milliCpu: sum.milliCpu + r.milliCpu, memoryBytes: sum.memoryBytes + r.memoryBytes }),
       { milliCpu: 0, memoryBytes: 0 },
     );
-  const wants = podRequests(pod);
+  const wants = podRequests(pod, sizing);
   const short = (resource: string, requested: number, inUse: number, capacity: number): Admission => ({
     admitted: false,
     reason: `OutOf${resource}`,

@@ -3,6 +3,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ContainerStatus, PodVmStatus } from '../../vch/types.js';
 import { buildPodStatus, qosClass } from './pod-status.js';
 import { planPod } from './state/container-plan.js';
+import { layoutLimits } from '../../vch/layout/limits.js';
 
 const now = new Date(100_000);
 const pod: V1Pod = {
@@ -120,4 +121,23 @@ test('QoS classes follow requests and limits', (t) => {
   t.is(qosClass(withResources()), 'BestEffort');
   t.is(qosClass(withResources({ cpu: '1' })), 'Burstable');
   t.is(qosClass(withResources({ cpu: '1', memory: '1Gi' }, { cpu: '1', memory: '1Gi' })), 'Guaranteed');
+});
+
+test('where each container is a VM, its status reports the VM’s size as its resources; elsewhere none', (t) => {
+  const vm = vmWith(running('main'));
+  const inputs = {
+    pod,
+    vm,
+    plan: planPod(pod, vm, now.getTime()),
+    waiting: new Map(),
+    hostIP: '192.0.2.1',
+    now,
+  };
+  const sized = buildPodStatus({ ...inputs, vmSizing: layoutLimits('vm-per-pod').vmSizing! });
+  // No requests: VIC's default container VM.
+  t.deepEqual(sized.containerStatuses?.[0]?.resources, {
+    requests: { cpu: '2', memory: '2Gi' },
+    limits: { cpu: '2', memory: '2Gi' },
+  });
+  t.is(buildPodStatus(inputs).containerStatuses?.[0]?.resources, undefined);
 });

@@ -9,6 +9,9 @@ import type {
   V1PodStatus,
 } from '@kubernetes/client-node';
 import type { ContainerState, ContainerStatus, PodVmStatus } from '../../vch/types.js';
+import type { VmSizing } from '../../vch/index.js';
+import { containerRequests } from './admission.js';
+import { formatBytes, formatMilliCpu } from '../resources/quantity.js';
 import { kubeContainerId, kubeImageId } from './container-ids.js';
 import { podLabel } from './pod-names.js';
 import { noHealth, type ContainerPlan, type HealthOf, type PodPlan } from './state/container-plan.js';
@@ -30,6 +33,8 @@ export interface StatusInputs {
   terminationMessage?: (id: string) => string | undefined;
   hostIP: string;
   now: Date;
+  /** Where each container is a VM of its own: how the VCH sizes it, reported as the container's resources. */
+  vmSizing?: VmSizing;
 }
 
 export function toKubeState(state: ContainerState, containerID?: string): V1ContainerState {
@@ -52,6 +57,13 @@ export function toKubeState(state: ContainerState, containerID?: string): V1Cont
   }
 }
 
+/** What the container's VM got, as a kubelet reports a container's configured resources. */
+function vmResources(spec: V1Container, sizing: VmSizing): V1ContainerStatus['resources'] {
+  const vm = containerRequests(spec, sizing);
+  const list = { cpu: formatMilliCpu(vm.milliCpu), memory: formatBytes(vm.memoryBytes) };
+  return { requests: { ...list }, limits: { ...list } };
+}
+
 function containerStatus(
   spec: V1Container,
   status: ContainerStatus | undefined,
@@ -71,6 +83,7 @@ function containerStatus(
   };
   const containerID = status ? kubeContainerId(status.id) : undefined;
   if (containerID) base.containerID = containerID;
+  if (status && inputs.vmSizing) base.resources = vmResources(spec, inputs.vmSizing);
   if (status?.lastState) base.lastState = toKubeState(status.lastState, undefined);
   // The kubelet's termination message replaces what the runtime said of the exit.
   const withMessage = (state: V1ContainerState): V1ContainerState => {

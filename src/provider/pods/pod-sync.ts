@@ -456,6 +456,7 @@ export class PodSync {
   ): Promise<void> {
     const o = this.#o;
     await this.#messages.collect(pod, vm);
+    const vmSizing = o.layoutLimits?.()?.vmSizing;
     const built = buildPodStatus({
       pod,
       vm,
@@ -465,6 +466,7 @@ export class PodSync {
       terminationMessage: this.#messages.message,
       hostIP: o.hostIP,
       now: new Date(o.clock.now()),
+      ...(vmSizing ? { vmSizing } : {}),
     });
     const status = override ? { ...built, ...override } : built;
     if (!statusChanged(pod.status, status)) return;

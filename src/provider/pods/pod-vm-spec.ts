@@ -45,6 +45,7 @@ export function containerSpec(c: V1Container, env: EnvVar[], pod?: V1Pod): Conta
       containerPort: p.containerPort,
       ...(p.protocol ? { protocol: p.protocol as 'TCP' | 'UDP' | 'SCTP' } : {}),
       ...(p.hostPort ? { hostPort: p.hostPort } : {}),
+      ...(p.hostPort && p.hostIP ? { hostIP: p.hostIP } : {}),
     }));
   }
   const requests = quantities(c.resources?.requests);

@@ -28,8 +28,18 @@ export interface LayoutLimits {
    * status.podIP can be put in a container's environment.
    */
   podIpBeforeStart: boolean;
+  /**
+   * A port's hostIP other than 0.0.0.0. VIC binds a host port on the VCH's public interface only and
+   * refuses any other address at create (vmware/vic container.go validateCreateConfig).
+   */
+  hostIP: boolean;
   /** The smallest memory a container VM gets: a smaller limit is raised to it. */
   minMemoryBytes?: number;
+  /**
+   * How the VCH sizes each container as a VM of its own: what it really takes for a pod, which
+   * admission counts against Allocatable and the pod's status reports. Absent: containers share a VM.
+   */
+  vmSizing?: VmSizing;
   /** Which container and pod settings the layout's containers honour. */
   settings: LayoutSettings;
   /** Why the limits are what they are, for an admission message. */
@@ -91,8 +101,54 @@ const vicSettings: LayoutSettings = {
   domainname: true,
 };
 
+const MiB = 1024 * 1024;
+
 /** vSphere Integrated Containers' floor for a container VM (MemoryMinMB in vmware/vic's container.go). */
-export const VIC_MIN_MEMORY_BYTES = 512 * 1024 * 1024;
+export const VIC_MIN_MEMORY_BYTES = 512 * MiB;
+
+/** How a VCH turns a container's CPU and memory into the size of its VM. */
+export interface VmSizing {
+  minMemoryBytes: number;
+  /** Memory is rounded up to a multiple of this (memory hot-add needs it). */
+  memoryAlignBytes: number;
+  /** The memory of a container VM that asks for none. */
+  defaultMemoryBytes: number;
+  minCpus: number;
+  /** The vCPUs of a container VM that asks for none. */
+  defaultCpus: number;
+}
+
+/**
+ * vmware/vic lib/apiservers/engine/backends/container.go (MemoryMinMB 512, MemoryAlignMB 128,
+ * MemoryDefaultMB 2048, MinCPUs 1, DefaultCPUs 2; validateCreateConfig applies them).
+ */
+export const VIC_VM_SIZING: VmSizing = {
+  minMemoryBytes: VIC_MIN_MEMORY_BYTES,
+  memoryAlignBytes: 128 * MiB,
+  defaultMemoryBytes: 2048 * MiB,
+  minCpus: 1,
+  defaultCpus: 2,
+};
+
+/** The size of one container VM. */
+export interface VmSize {
+  cpus: number;
+  memoryBytes: number;
+}
+
+/**
+ * What a container VM gets for what it asks (its limit, else its request; undefined or 0: nothing),
+ * as validateCreateConfig decides it: no memory is the default size, less than the floor is the floor,
+ * and memory is aligned up; CPU is whole vCPUs, rounded up, default when not asked.
+ */
+export function vmSizeFor(sizing: VmSizing, asked: { milliCpu?: number; memoryBytes?: number }): VmSize {
+  const memory = asked.memoryBytes ?? 0;
+  let memoryBytes = memory > 0 ? Math.max(sizing.minMemoryBytes, memory) : sizing.defaultMemoryBytes;
+  memoryBytes = Math.ceil(memoryBytes / sizing.memoryAlignBytes) * sizing.memoryAlignBytes;
+  const milli = asked.milliCpu ?? 0;
+  const cpus = milli > 0 ? Math.max(sizing.minCpus, Math.ceil(milli / 1000)) : sizing.defaultCpus;
+  return { cpus, memoryBytes };
+}
 
 export function layoutLimits(layout: PodLayoutName): LayoutLimits {
   if (layout === 'shared') {
@@ -102,6 +158,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       shareProcessNamespace: true,
       sharedLocalhost: true,
       podIpBeforeStart: true,
+      hostIP: true,
       settings: allSettings,
       because: 'the containers of a pod share one sandbox',
     };
@@ -114,7 +171,9 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     sharedLocalhost: false,
     // The container VM gets its address when it starts, after its environment is fixed.
     podIpBeforeStart: false,
+    hostIP: false,
     minMemoryBytes: VIC_MIN_MEMORY_BYTES,
+    vmSizing: VIC_VM_SIZING,
     settings: vicSettings,
     because:
       'this VCH runs every container as its own VM and cannot share namespaces between them (pod layout vm-per-pod)',

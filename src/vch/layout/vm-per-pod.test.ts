@@ -47,7 +47,9 @@ test('an init container is its own VM without the pod ports', (t) => {
   });
   t.deepEqual(o.ExposedPorts, {});
   t.like(o.Labels, { 'vic-kubelet.io/role': 'init', 'vic-kubelet.io/layout': 'vm-per-pod' });
-  t.is(o.HostConfig?.Memory, undefined, 'no request or limit: the VCH default size');
+  // No request or limit: VIC's default size, stated so the VM gets what admission counted.
+  t.is(o.HostConfig?.Memory, 2048 * 2 ** 20);
+  t.is(o.HostConfig?.CpusetCpus, '2');
 });
 
 test('sizes: the request when there is no limit, and the floor', (t) => {
@@ -55,7 +57,24 @@ test('sizes: the request when there is no limit, and the floor', (t) => {
     Memory: 2 ** 30,
     CpusetCpus: '1',
   });
-  t.deepEqual(vmSize(undefined), {});
+  t.deepEqual(vmSize(undefined), { Memory: 2048 * 2 ** 20, CpusetCpus: '2' });
+  // Memory aligned up to 128 MiB for hot-add; only memory asked: the default vCPUs.
+  t.deepEqual(vmSize({ limits: { memoryBytes: 600 * 2 ** 20 } }), { Memory: 640 * 2 ** 20, CpusetCpus: '2' });
+});
+
+test('a port bound to a host address other than 0.0.0.0 is refused: VIC binds the public interface only', (t) => {
+  const bound = {
+    ...spec,
+    containers: [
+      { ...spec.containers[0]!, ports: [{ containerPort: 80, hostPort: 80, hostIP: '10.1.2.3' }] },
+    ],
+  };
+  t.throws(() => checkVmPerPod(bound), { message: /binds host address 10.1.2.3/ });
+  const any = {
+    ...spec,
+    containers: [{ ...spec.containers[0]!, ports: [{ containerPort: 80, hostPort: 80, hostIP: '0.0.0.0' }] }],
+  };
+  t.notThrows(() => checkVmPerPod(any));
 });
 
 test('what the layout cannot lay out is refused before anything is made', (t) => {

@@ -9,7 +9,7 @@ import { dockerUser, resolveCommand, podHostname, type ImageCommand } from '../c
 import { buildLabels, dockerName, specHash } from '../labels.js';
 import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
 import { podVolumeDockerName } from '../volumes.js';
-import { layoutLimits, VIC_MIN_MEMORY_BYTES, type LayoutSettings } from './limits.js';
+import { layoutLimits, VIC_VM_SIZING, vmSizeFor, type LayoutSettings } from './limits.js';
 
 export interface VmMemberOptions {
   role: 'init' | 'app';
@@ -19,18 +19,19 @@ export interface VmMemberOptions {
 }
 
 /**
- * The size of a container VM: its memory limit (else its request), never below the VCH's minimum; its
- * CPU limit (else request) rounded up to whole vCPUs, which VIC takes from `--cpuset-cpus` as a count
- * (vmware/vic lib/apiservers/engine/backends/container.go, validateCreateConfig). Neither set: the
- * VCH's default size.
+ * The size of a container VM (limits.ts vmSizeFor: limit else request, VIC's floor, alignment and
+ * defaults), stated in full: `--memory`, and `--cpuset-cpus` which VIC reads as a vCPU count (vmware/vic
+ * lib/apiservers/engine/backends/container.go, validateCreateConfig). Stating the defaults too means the
+ * VM gets exactly the size admission counted and the pod's status reports.
  */
 export function vmSize(resources: Resources | undefined): Docker.HostConfig {
-  const host: Docker.HostConfig = {};
   const memory = resources?.limits?.memoryBytes ?? resources?.requests?.memoryBytes;
-  if (memory !== undefined && memory > 0) host.Memory = Math.max(VIC_MIN_MEMORY_BYTES, Math.round(memory));
   const cpu = resources?.limits?.nanoCpus ?? resources?.requests?.nanoCpus;
-  if (cpu !== undefined && cpu > 0) host.CpusetCpus = String(Math.max(1, Math.ceil(cpu / 1e9)));
-  return host;
+  const size = vmSizeFor(VIC_VM_SIZING, {
+    ...(memory !== undefined ? { memoryBytes: memory } : {}),
+    ...(cpu !== undefined ? { milliCpu: cpu / 1e6 } : {}),
+  });
+  return { Memory: size.memoryBytes, CpusetCpus: String(size.cpus) };
 }
 
 /** What this layout cannot lay out, checked again here so that src/vch never half-creates a pod VM. */
@@ -45,6 +46,10 @@ export function checkVmPerPod(spec: PodVmSpec): void {
   if (spec.hostAliases?.length && !limits.settings.extraHosts) throw why('host aliases cannot be added');
   if (spec.sysctls && Object.keys(spec.sysctls).length && !limits.settings.sysctls) {
     throw why('sysctls cannot be set');
+  }
+  for (const c of spec.containers) {
+    const bound = (c.ports ?? []).find((p) => p.hostIP && p.hostIP !== '0.0.0.0');
+    if (bound && !limits.hostIP) throw why(`container "${c.name}" binds host address ${bound.hostIP}`);
   }
   for (const c of [...(spec.initContainers ?? []), ...spec.containers]) {
     const lacking = securityLacking(c, limits.settings);

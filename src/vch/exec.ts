@@ -6,6 +6,7 @@ import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { call, dial, type VchClient } from './client.js';
 import { Demuxer } from './demux.js';
+import { engineRequest, engineUpgrade, replyError } from './engine-http.js';
 import { getPodVm } from './list.js';
 import type { PodVmMember } from './types.js';
 
@@ -46,6 +47,8 @@ export class Sessions {
   }
 
   async #exec(target: ExecTarget, command: string[], io: AttachIO, sizes: SizeFollower): Promise<ExitResult> {
+    // Probes and hooks: a known container, no stdin, no terminal. The lean path (engine-http.ts).
+    if (target.containerId && !io.stdin && !io.tty) return this.#command(target.containerId, command, io);
     const member = target.containerId
       ? { id: target.containerId, dockerName: `${target.containerName} (${target.containerId.slice(0, 12)})` }
       : await this.#running(target);
@@ -84,6 +87,46 @@ export class Sessions {
       const state = await call(this.#client, `inspect exec ${exec.id}`, () => exec.inspect());
       if (!state.Running || i >= 50) return { exitCode: state.ExitCode ?? -1 };
       await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /**
+   * A command with output only, as probes and hooks run it: create on the VCH's keep-alive agent,
+   * start on a connection of its own (the engine takes it over), then the exit code. Docker records
+   * the exit code a moment after the output ends, so the inspect is repeated, with growing pauses.
+   */
+  async #command(containerId: string, command: string[], io: AttachIO): Promise<ExitResult> {
+    const where = `container ${containerId.slice(0, 12)}`;
+    const created = await engineRequest(this.#client, {
+      method: 'POST',
+      path: `/containers/${containerId}/exec`,
+      body: { Cmd: command, AttachStdin: false, AttachStdout: true, AttachStderr: true, Tty: false },
+      signal: io.signal,
+      action: `exec in ${where}`,
+    });
+    if (created.status !== 201) throw replyError(created, `exec in ${where}`, this.#client.endpoint);
+    const execId = (JSON.parse(created.body.toString('utf8')) as { Id: string }).Id;
+    const socket = await engineUpgrade(this.#client, {
+      path: `/exec/${execId}/start`,
+      body: { Detach: false, Tty: false },
+      signal: io.signal,
+      action: `start exec in ${where}`,
+    });
+    await this.#session(socket, { io, rawOutput: false, stdinEnd: 'nothing' });
+    for (let pauseMs = 5; ; pauseMs *= 2) {
+      const reply = await engineRequest(this.#client, {
+        method: 'GET',
+        path: `/exec/${execId}/json`,
+        signal: io.signal,
+        action: `inspect exec in ${where}`,
+      });
+      if (reply.status !== 200) throw replyError(reply, `inspect exec in ${where}`, this.#client.endpoint);
+      const state = JSON.parse(reply.body.toString('utf8')) as {
+        Running?: boolean;
+        ExitCode?: number | null;
+      };
+      if (!state.Running || pauseMs > 640) return { exitCode: state.ExitCode ?? -1 };
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
     }
   }
 

@@ -62,7 +62,9 @@ export class Hooks {
     }
     if (handler.exec) {
       const target = { uid: pod.metadata?.uid ?? '', containerName: container.name, podIP: undefined };
-      const outcome = await runExec(this.#o.exec, target, handler.exec.command ?? [], budgetMs);
+      const outcome = await runExec(this.#o.exec, target, handler.exec.command ?? [], {
+        timeoutMs: budgetMs,
+      });
       if (outcome.result === 'success') return undefined;
       return `Exec lifecycle hook for ${who} failed - error: ${outcome.result === 'unknown' ? outcome.output : 'command exited with a non-zero code'}, message: ${JSON.stringify(outcome.output)}`;
     }

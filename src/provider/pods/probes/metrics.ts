@@ -1,6 +1,7 @@
 // The kubelet's prober metrics, served on GET /metrics/probes (pkg/kubelet/prober/prober_manager.go:
-// prober_probe_total and prober_probe_duration_seconds, with the same names and labels).
-import { Counter, Histogram, Registry } from 'prom-client';
+// prober_probe_total and prober_probe_duration_seconds, with the same names and labels), and two of
+// our own that show a prober falling behind: how late probes run, and the execs waiting for the VCH.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ProbeResult } from './runners.js';
 import type { ProbeType } from './probe-spec.js';
 
@@ -37,6 +38,33 @@ export class ProbeMetrics {
     labelNames: ['probe_type', 'container', 'pod', 'namespace'],
     registers: [this.registry],
   });
+
+  readonly #delay = new Histogram({
+    name: 'vic_prober_probe_delay_seconds',
+    help: 'How late a probe started after it was due: waiting for the exec budget of the VCH, or a busy process.',
+    labelNames: ['probe_type'],
+    buckets: [0.005, 0.05, 0.25, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  /** Exec probes running and waiting for the VCH, read at each scrape. */
+  watchExecBudget(read: () => { inFlight: number; waiting: number }): void {
+    new Gauge({
+      name: 'vic_prober_exec_probes',
+      help: 'Exec probes running on the VCH (state="running") and waiting for a slot of its budget (state="waiting").',
+      labelNames: ['state'],
+      registers: [this.registry],
+      collect() {
+        const now = read();
+        this.set({ state: 'running' }, now.inFlight);
+        this.set({ state: 'waiting' }, now.waiting);
+      },
+    });
+  }
+
+  observeDelay(type: ProbeType, seconds: number): void {
+    this.#delay.observe({ probe_type: typeName[type] }, seconds);
+  }
 
   observe(labels: ProbeLabels, result: ProbeResult, seconds: number): void {
     const probeType = typeName[labels.type];

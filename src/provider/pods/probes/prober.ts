@@ -13,6 +13,13 @@ import { ProbeMetrics } from './metrics.js';
 import { containerProbes, probeSpec, type ProbeSpec, type ProbeType } from './probe-spec.js';
 import { runProbe, type ExecInContainer, type ProbeOutcome, type ProbeResult } from './runners.js';
 import { ProbeScheduler, type Scheduled } from './scheduler.js';
+import { ExecBudget } from './exec-budget.js';
+
+/**
+ * Exec probes at once per VCH. Measured (bench/probes.ts, 2 cores): an exec costs the engine about
+ * 70 ms of CPU, so a handful at once already keeps the engine busy; more only queue inside it.
+ */
+export const defaultExecBudget = 8;
 
 export interface ProberOptions {
   exec: ExecInContainer;
@@ -21,7 +28,7 @@ export interface ProberOptions {
   logger: Logger;
   /** A container's health changed: the pod wants a pass. */
   onChange: (podKey: string) => void;
-  /** At most this many exec probes at once, so the VCH is never swamped (network probes are free). */
+  /** At most this many exec probes at once, so the VCH is never swamped (network probes cost it nothing). */
   maxConcurrentExec?: number;
   /** Runs one probe; the real handlers by default (tests replace it). */
   run?: typeof runProbe;
@@ -41,6 +48,8 @@ interface Worker {
   onHold: boolean;
   busy: boolean;
   timer?: Scheduled;
+  /** When the next probe is due (clock time): how late it runs is measured from here. */
+  dueMs: number;
   stopped: boolean;
 }
 
@@ -59,14 +68,16 @@ export class Prober {
   readonly #podIPs = new Map<string, string>();
   readonly #log: Logger;
   readonly #run: typeof runProbe;
-  #execInFlight = 0;
-  readonly #execWaiting: Array<() => void> = [];
+  readonly execBudget: ExecBudget;
 
   constructor(options: ProberOptions) {
     this.#o = options;
     this.#scheduler = new ProbeScheduler(options.clock);
     this.#log = options.logger.child({ component: 'prober' });
     this.#run = options.run ?? runProbe;
+    this.execBudget = new ExecBudget(options.maxConcurrentExec ?? defaultExecBudget);
+    const budget = this.execBudget;
+    this.metrics.watchExecBudget(() => ({ inFlight: budget.inFlight, waiting: budget.waiting }));
   }
 
   /** The health of one container, by Docker container ID. */
@@ -147,6 +158,7 @@ export class Prober {
       resultRun: 0,
       onHold: false,
       busy: false,
+      dueMs: 0,
       stopped: false,
     };
     this.#workers.set(key, worker);
@@ -154,8 +166,7 @@ export class Prober {
     const health = this.#healthOf(status.id);
     if (spec.type === 'readiness') health.ready ??= false;
     if (spec.type === 'startup') health.started ??= false;
-    const first = Math.max(this.#o.clock.now(), startedAtMs + spec.initialDelayMs);
-    worker.timer = this.#scheduler.at(first, () => void this.#tick(worker));
+    this.#schedule(worker, Math.max(this.#o.clock.now(), startedAtMs + spec.initialDelayMs));
   }
 
   #stop(worker: Worker): void {
@@ -200,10 +211,14 @@ export class Prober {
       this.#log.warn({ pod: worker.podKey, container: worker.containerName, err }, 'probe failed to run');
     }
     if (worker.stopped) return;
-    worker.timer = this.#scheduler.at(
-      this.#o.clock.now() + worker.spec.periodMs,
-      () => void this.#tick(worker),
-    );
+    // The next period counts from the end of this probe: a probe that ran late never leaves a
+    // backlog of due runs behind it.
+    this.#schedule(worker, this.#o.clock.now() + worker.spec.periodMs);
+  }
+
+  #schedule(worker: Worker, atMs: number): void {
+    worker.dueMs = atMs;
+    worker.timer = this.#scheduler.at(atMs, () => void this.#tick(worker));
   }
 
   /** worker.go doProbe: startup probes stop once passed; the others wait for the container to start. */
@@ -218,8 +233,19 @@ export class Prober {
   async #probeOnce(worker: Worker): Promise<void> {
     const { spec } = worker;
     const uid = worker.pod.metadata?.uid ?? '';
-    const began = this.#o.clock.now();
-    const outcome = await this.#limited(spec.handler.kind === 'exec', () =>
+    const labels = {
+      type: spec.type,
+      container: worker.containerName,
+      pod: worker.pod.metadata?.name ?? '',
+      namespace: worker.pod.metadata?.namespace ?? '',
+      podUid: uid,
+    };
+    let began = this.#o.clock.now();
+    const started = () => {
+      began = this.#o.clock.now();
+      this.metrics.observeDelay(spec.type, Math.max(0, began - worker.dueMs) / 1000);
+    };
+    const probe = () =>
       this.#run(
         spec.handler,
         {
@@ -228,24 +254,12 @@ export class Prober {
           containerId: worker.containerId,
           podIP: this.#podIPs.get(uid),
         },
-        {
-          timeoutMs: spec.timeoutMs,
-          exec: this.#o.exec,
-        },
-      ),
-    );
+        { timeoutMs: spec.timeoutMs, exec: this.#o.exec, clock: this.#o.clock },
+      );
+    const outcome =
+      spec.handler.kind === 'exec' ? await this.execBudget.run(probe, started) : (started(), await probe());
     if (worker.stopped) return;
-    this.metrics.observe(
-      {
-        type: spec.type,
-        container: worker.containerName,
-        pod: worker.pod.metadata?.name ?? '',
-        namespace: worker.pod.metadata?.namespace ?? '',
-        podUid: uid,
-      },
-      outcome.result,
-      (this.#o.clock.now() - began) / 1000,
-    );
+    this.metrics.observe(labels, outcome.result, (this.#o.clock.now() - began) / 1000);
     this.#record(worker, outcome);
   }
 
@@ -269,7 +283,7 @@ export class Prober {
     const threshold = outcome.result === 'success' ? spec.successThreshold : spec.failureThreshold;
     if (worker.resultRun < threshold) return;
     const health = this.#healthOf(worker.containerId);
-    const before = JSON.stringify(health);
+    const before = { ready: health.ready, started: health.started, failed: health.failed };
     const ok = outcome.result === 'success';
     if (spec.type === 'readiness') health.ready = ok;
     if (spec.type === 'startup' && ok) health.started = true;
@@ -284,19 +298,7 @@ export class Prober {
       worker.onHold = true;
       worker.resultRun = 0;
     }
-    if (JSON.stringify(health) !== before) this.#o.onChange(worker.podKey);
-  }
-
-  async #limited<T>(isExec: boolean, run: () => Promise<T>): Promise<T> {
-    if (!isExec) return run();
-    const max = this.#o.maxConcurrentExec ?? 32;
-    if (this.#execInFlight >= max) await new Promise<void>((resolve) => this.#execWaiting.push(resolve));
-    this.#execInFlight += 1;
-    try {
-      return await run();
-    } finally {
-      this.#execInFlight -= 1;
-      this.#execWaiting.shift()?.();
-    }
+    if (health.ready !== before.ready || health.started !== before.started || health.failed !== before.failed)
+      this.#o.onChange(worker.podKey);
   }
 }

@@ -5,6 +5,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { Writable } from 'node:stream';
+import { systemClock, type Clock } from '../../../shared/clock.js';
 import { messageOf } from '../../../shared/errors.js';
 import { grpcHealthCheck } from './grpc-health.js';
 import type { ProbeHandler } from './probe-spec.js';
@@ -53,14 +54,26 @@ class Capped extends Writable {
   }
 }
 
+/** An abort signal that fires after `ms` on the given clock (a fake one in tests). */
+function timeoutSignal(clock: Clock, ms: number): { signal: AbortSignal; clear(): void } {
+  const controller = new AbortController();
+  const timer = clock.setTimeout(
+    () => controller.abort(new DOMException('The probe timed out', 'TimeoutError')),
+    ms,
+  );
+  return { signal: controller.signal, clear: () => timer.cancel() };
+}
+
 export async function runExec(
   exec: ExecInContainer,
   target: ProbeTarget,
   command: string[],
-  timeoutMs: number,
+  options: { timeoutMs: number; clock?: Clock },
 ): Promise<ProbeOutcome> {
+  const { timeoutMs } = options;
   const out = new Capped();
-  const signal = AbortSignal.timeout(timeoutMs);
+  const timeout = timeoutSignal(options.clock ?? systemClock, timeoutMs);
+  const signal = timeout.signal;
   try {
     const { exitCode } = await exec(target, command, { stdout: out, stderr: out, tty: false, signal });
     if (signal.aborted) return { result: 'failure', output: `command timed out after ${timeoutMs / 1000}s` };
@@ -70,6 +83,8 @@ export async function runExec(
   } catch (err) {
     if (signal.aborted) return { result: 'failure', output: `command timed out after ${timeoutMs / 1000}s` };
     return { result: 'unknown', output: messageOf(err) };
+  } finally {
+    timeout.clear();
   }
 }
 
@@ -150,10 +165,15 @@ export function runTcpSocket(host: string, port: number, timeoutMs: number): Pro
 export async function runProbe(
   handler: ProbeHandler,
   target: ProbeTarget,
-  options: { timeoutMs: number; exec: ExecInContainer },
+  options: { timeoutMs: number; exec: ExecInContainer; clock?: Clock },
 ): Promise<ProbeOutcome> {
   const { timeoutMs } = options;
-  if (handler.kind === 'exec') return runExec(options.exec, target, handler.command, timeoutMs);
+  if (handler.kind === 'exec') {
+    return runExec(options.exec, target, handler.command, {
+      timeoutMs,
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+  }
   const podIP = target.podIP;
   if (!podIP) return { result: 'unknown', output: 'the pod has no IP yet' };
   switch (handler.kind) {

@@ -1,24 +1,37 @@
 #!/usr/bin/env bash
-# npm run bench: brings up the test environment, then measures vic-kubelet against the raw Docker
-# engine in the same run. Figures and ratios are printed; nothing here passes or fails on speed.
+# npm run bench: every scenario of issue 15 (start-up, bursts, status, logs, exec, footprint, the VIC
+# layout) through the real control plane and Docker engine, each beside the raw engine measured in the
+# same run; a table on stdout and JSON in bench/results/. Nothing here passes or fails on speed.
+#   VK_BENCH_SCALE=small            a quick run (bursts of 20 and 50); default: bursts of 100, 300, 500
+#   VK_BENCH_SCENARIOS=startup,...  only some (startup,status,logs,exec,vic,volumes,vch,scale)
+#   VK_BENCH_PROFILE=1              vic-kubelet CPU profiles and a heap snapshot, in bench/results/profiles
+#   BENCH_PROBES=1                  also the probe cost (bench/probes.ts)
+# An environment that already answers (VK_ENV_DIR/env.sh from a running test/env/up.sh) is used as it
+# is; otherwise the test environment is installed and brought up first.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash test/env/install.sh
-bash test/env/up.sh
-# shellcheck disable=SC1091
-source .cache/env/env.sh
+env_sh=${VK_ENV_DIR:-$root/.cache/env}/env.sh
+running() {
+  [[ -f $env_sh ]] || return 1
+  # shellcheck disable=SC1090
+  (source "$env_sh" && kubectl get --raw /readyz >/dev/null 2>&1 && docker -H "$DOCKER_HOST" info >/dev/null 2>&1)
+}
+if ! running; then
+  bash test/env/install.sh
+  bash test/env/up.sh
+  env_sh=$root/.cache/env/env.sh
+fi
+# shellcheck disable=SC1090
+source "$env_sh"
 npm run --silent build
 export VK_E2E_DIST=1
-echo "== pod VM cost over the bare engine (src/vch)"
-npx tsx bench/vch-create.ts "${BENCH_N:-20}"
-echo "== pods through the cluster (vic-kubelet process, API server, VCH)"
-npx tsx bench/pods.ts "${BENCH_N:-20}"
-echo "== pod start in each pod layout (shared on the engine, vm-per-pod on the VIC contract proxy)"
-npx tsx bench/layouts.ts "${BENCH_N:-10}"
-echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} pods probed every second"
-for kind in none httpGet exec both; do
-  npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
-done
-echo "== what volumes add to a pod start (no volume, kube-api-access, three volumes)"
-npx tsx bench/volumes.ts "${BENCH_N:-10}"
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); $(uptime)"
+npx tsx bench/main.ts
+if [[ ${BENCH_PROBES:-0} == 1 ]]; then
+  echo "== probe cost: vic-kubelet and dockerd CPU with ${BENCH_PROBE_PODS:-200} pods probed every second"
+  for kind in none httpGet exec both; do
+    npx tsx bench/probes.ts "${BENCH_PROBE_PODS:-200}" "$kind" 60
+  done
+fi
+echo "== $(uptime)"

@@ -184,7 +184,14 @@ test.serial('vm-per-pod: a resize is refused as Infeasible, saying why', async (
     'r',
     podOn(vicNode.vk.nodeName, { containers: [sized(['100m', '200m'], undefined)] }),
   );
-  await allRunning(vicNode.ns, 'r');
+  // The vm-per-pod node starts a container VM per pod through the proxy: slower on a loaded machine.
+  await podWhere(
+    vicNode.ns,
+    'r',
+    'main running',
+    (p) => !!p.status?.containerStatuses?.[0]?.state?.running,
+    180_000,
+  );
   await resize(vicNode.ns, 'r', { requests: { cpu: '150m' }, limits: { cpu: '300m' } });
   const pod = await podWhere(vicNode.ns, 'r', 'PodResizePending', (p) => !!condition(p, 'PodResizePending'));
   const c = condition(pod, 'PodResizePending');

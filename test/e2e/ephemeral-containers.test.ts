@@ -123,7 +123,14 @@ test.serial(
       'target',
       podOn(vicNode.vk.nodeName, { containers: [shell('main', 'sleep 3600')] }),
     );
-    await allRunning(vicNode.ns, 'target');
+    // The vm-per-pod node starts a container VM per pod through the proxy: slower on a loaded machine.
+    await podWhere(
+      vicNode.ns,
+      'target',
+      'main running',
+      (p) => !!p.status?.containerStatuses?.[0]?.state?.running,
+      180_000,
+    );
     const debug = await kubectl([
       'debug',
       '-n',

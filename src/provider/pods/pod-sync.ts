@@ -4,7 +4,7 @@
 // re-derived from the VCH, and every VCH call is idempotent.
 import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
-import { isConflict, isNotFound } from '../../shared/errors.js';
+import { isConflict, isNotFound, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { LayoutLimits, PodVmLifecycle, VchImages, VchVolumes } from '../../vch/index.js';
 import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
@@ -37,6 +37,9 @@ import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
 import { hasClaims, type PodClaims } from '../storage/claim-volumes.js';
+import { Resizer, type ResizeOutcome } from './resize/resizer.js';
+import type { ContainerResize } from './resize/resize-plan.js';
+import { staleResizeConditions, withResize, type ResizeReport } from './resize/resize-status.js';
 
 export type { PodConfig } from './pod-config.js';
 
@@ -116,6 +119,7 @@ export class PodSync {
   readonly #health: HealthOf;
   readonly #messages: TerminationMessages;
   readonly #volumes: PodVolumeManager | undefined;
+  readonly #resizer: Resizer;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
@@ -151,6 +155,12 @@ export class PodSync {
       ...options,
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
       ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
+    });
+    this.#resizer = new Resizer({
+      pods: options.pods,
+      recorder: options.recorder,
+      logger: options.logger,
+      restart: (pod, r) => this.#restartForResize(pod, r),
     });
     this.#volumes = options.volumes
       ? new PodVolumeManager({
@@ -250,15 +260,32 @@ export class PodSync {
       if (changed) statusFresh = false;
       if (!changed || failed || decision.to === 'terminated') break;
     }
+    let resize: ResizeOutcome | undefined;
     if (decision?.plan && !ctx?.statusWritten) {
       if (!statusFresh) status = await o.pods.status(uid);
+      // In-place resize (resize/): the running containers brought to the spec's resources, or not.
+      if (status && decision.to === 'running') {
+        resize = await this.#resizer.reconcile({
+          pod,
+          vm: status,
+          allocatable: o.allocatable(),
+          others: active().filter(
+            (p) => p.metadata?.uid !== uid && this.#admitted.has(p.metadata?.uid ?? ''),
+          ),
+          limits: o.layoutLimits?.(),
+        });
+        if (resize.changed) {
+          status = await o.pods.status(uid);
+          statusFresh = false;
+        }
+      }
       // Probe workers first: a container with a readiness or startup probe is written unready and
       // not started from its very first status, as the kubelet's initial results say.
       this.#prober?.update(pod, status);
       const plan = statusFresh
         ? decision.plan
         : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
-      if (plan) await this.#writeStatus(pod, status, plan, waiting, decision);
+      if (plan) await this.#writeStatus(pod, status, plan, waiting, decision, undefined, resize);
     } else if (decision?.plan) this.#prober?.update(pod, status);
     else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
@@ -425,6 +452,24 @@ export class PodSync {
     return undefined;
   }
 
+  /**
+   * resizePolicy RestartContainer: the container stops (preStop, grace) and its next attempt starts
+   * with the new resources; its restart count goes up, as with the kubelet.
+   */
+  async #restartForResize(pod: V1Pod, r: ContainerResize): Promise<void> {
+    await this.#termination.killContainer(pod, r.name, r.id, undefined);
+    const status = await this.#o.pods.status(pod.metadata?.uid ?? '');
+    const ctx = await this.#context(pod, status, new Map(), true);
+    const attempt = r.status.attempt + 1;
+    const outcome = await this.#steps.act(ctx, {
+      name: r.name,
+      role: 'app',
+      action: { kind: 'run', attempt, backoffFrom: attempt },
+    });
+    if (outcome.failed)
+      throw new VicError('Internal', `container ${r.name} did not restart after its resize`);
+  }
+
   /** Writes (or refreshes) the content of the pod's volumes through its running sandbox. */
   #populateVolumes(ctx: StepContext) {
     if (!this.#volumes) return Promise.resolve(undefined);
@@ -453,6 +498,7 @@ export class PodSync {
     waiting: ReadonlyMap<string, Waiting>,
     decision: PodDecision,
     override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>,
+    resize: ResizeReport = {},
   ): Promise<void> {
     const o = this.#o;
     await this.#messages.collect(pod, vm);
@@ -468,10 +514,15 @@ export class PodSync {
       now: new Date(o.clock.now()),
       ...(vmSizing ? { vmSizing } : {}),
     });
-    const status = override ? { ...built, ...override } : built;
+    const sized = withResize(built, pod, vm, resize, new Date(o.clock.now()));
+    const status = override ? { ...sized, ...override } : sized;
     if (!statusChanged(pod.status, status)) return;
     this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
-    await this.#patchStatus(pod, withClearedFields(status));
+    const body = withClearedFields(status);
+    // A resize condition that no longer holds goes (conditions merge by type).
+    const stale = staleResizeConditions(pod, status).map((type) => ({ type, $patch: 'delete' }));
+    if (stale.length) body.conditions = [...((body.conditions as object[] | undefined) ?? []), ...stale];
+    await this.#patchStatus(pod, body);
   }
 
   /** A finished pod whose containers were just stopped: its container statuses say so. */

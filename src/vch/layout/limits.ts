@@ -23,6 +23,8 @@ export interface LayoutLimits {
   shareProcessNamespace: boolean;
   /** Containers of one pod reach each other on localhost. */
   sharedLocalhost: boolean;
+  /** A running container's CPU and memory can change in place (an in-place pod resize). */
+  inPlaceResize: boolean;
   /**
    * The pod IP is known before a container is created (the sandbox has it), so the downward API's
    * status.podIP can be put in a container's environment.
@@ -157,6 +159,7 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
       sidecars: true,
       shareProcessNamespace: true,
       sharedLocalhost: true,
+      inPlaceResize: true,
       podIpBeforeStart: true,
       hostIP: true,
       settings: allSettings,
@@ -169,6 +172,9 @@ export function layoutLimits(layout: PodLayoutName): LayoutLimits {
     sidecars: false,
     shareProcessNamespace: false,
     sharedLocalhost: false,
+    // VIC sizes a container VM when it is made; its Docker personality does not implement
+    // ContainerUpdate (vmware/vic lib/apiservers/engine/backends/container.go).
+    inPlaceResize: false,
     // The container VM gets its address when it starts, after its environment is fixed.
     podIpBeforeStart: false,
     hostIP: false,

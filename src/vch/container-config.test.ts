@@ -156,3 +156,19 @@ test('a pod hostname is cut to 63 characters without a trailing dash', (t) => {
   t.is(podHostname({ ...spec, pod: { ...spec.pod, name: `${'a'.repeat(62)}-b` } }), 'a'.repeat(62));
   t.is(podHostname({ ...spec, hostname: 'custom' }), 'custom');
 });
+
+test('a store volume (a claim) is mounted by its own name, and the sandbox leaves it alone', (t) => {
+  const withClaim: PodVmSpec = { ...spec, volumes: [{ name: 'data', source: 'pvc-1234' }] };
+  const sandbox = sandboxCreateOptions(withClaim, { image: 'pause', attempt: 0 });
+  t.deepEqual(sandbox.HostConfig?.Mounts, []);
+  const o = containerCreateOptions(withClaim, withClaim.containers[0]!, {
+    sandboxId: 'sb',
+    role: 'app',
+    index: 0,
+    attempt: 0,
+    image: { entrypoint: [], cmd: ['sh'] },
+  });
+  t.deepEqual(o.HostConfig?.Mounts, [
+    { Type: 'volume', Source: 'pvc-1234', Target: '/mnt', ReadOnly: true, VolumeOptions: { NoCopy: true } },
+  ]);
+});

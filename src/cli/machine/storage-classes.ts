@@ -2,7 +2,7 @@
 // `vic-<store>` per `--volume-store`, as the original vic-machine named a store with a label
 // (`--volume-store datastore/path:label`, the label being the store's name).
 import { StorageV1Api, type KubeConfig, type V1StorageClass } from '@kubernetes/client-node';
-import { isConflict } from '../../shared/errors.js';
+import { findVicError, isConflict } from '../../shared/errors.js';
 import { callApi } from '../../provider/kube/api-errors.js';
 import { deployObjects, type KubeObject } from './package-files.js';
 
@@ -28,19 +28,35 @@ export function storageClasses(stores: readonly string[]): KubeObject[] {
   });
 }
 
-/** Creates the classes that do not exist yet; an existing class is left as its owner set it. */
-export async function installStorageClasses(kc: KubeConfig, stores: readonly string[]): Promise<string[]> {
+export interface ClassesInstalled {
+  created: string[];
+  existing: string[];
+  /** Classes the user may not create (vic-kubelet's own identity only reads them). */
+  forbidden: string[];
+}
+
+/**
+ * Creates the classes that do not exist yet; an existing class is left as its owner set it. A user
+ * without the right to create StorageClasses gets the node anyway, and is told which to apply.
+ */
+export async function installStorageClasses(
+  kc: KubeConfig,
+  stores: readonly string[],
+): Promise<ClassesInstalled> {
   const api = kc.makeApiClient(StorageV1Api);
-  const created: string[] = [];
+  const result: ClassesInstalled = { created: [], existing: [], forbidden: [] };
   for (const body of storageClasses(stores)) {
+    const name = body.metadata.name;
     try {
-      await callApi(`create StorageClass ${body.metadata.name}`, () =>
+      await callApi(`create StorageClass ${name}`, () =>
         api.createStorageClass({ body: body as unknown as V1StorageClass }),
       );
-      created.push(body.metadata.name);
+      result.created.push(name);
     } catch (err) {
-      if (!isConflict(err)) throw err;
+      if (isConflict(err)) result.existing.push(name);
+      else if (findVicError(err)?.code === 'Forbidden') result.forbidden.push(name);
+      else throw err;
     }
   }
-  return created;
+  return result;
 }

@@ -105,7 +105,7 @@ async function vchVolume(
   name: string,
 ): Promise<{ Name: string; Labels: Record<string, string> } | undefined> {
   try {
-    return (await docker().getVolume(name).inspect()) as { Name: string; Labels: Record<string, string> };
+    return await docker().getVolume(name).inspect();
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw err;
@@ -173,7 +173,7 @@ test.serial(
     t.timeout(6 * 60_000);
     const apps = kubeConfig().makeApiClient(k8s.AppsV1Api);
     const script =
-      '[ -f /data/token ] || echo "$(date +%s%N)-$RANDOM" > /data/token; cat /data/token; sleep 3600';
+      '[ -f /data/token ] || cat /proc/sys/kernel/random/uuid > /data/token; cat /data/token; sleep 3600';
     await apps.createNamespacedStatefulSet({
       namespace: node.ns,
       body: {
@@ -207,7 +207,7 @@ test.serial(
     // The local driver takes no size: the request is recorded on the volume.
     t.is(onEngine?.Labels['vic-kubelet.io/requested-bytes'], String(64 * 2 ** 20));
     const token = (await logsOf('web-0')).trim();
-    t.regex(token, /^\d+-\d+$/);
+    t.regex(token, /^[0-9a-f-]{36}$/);
 
     await core().deleteNamespacedPod({ name: 'web-0', namespace: node.ns, gracePeriodSeconds: 1 });
     await running('web-0', first.metadata?.uid);

@@ -12,6 +12,7 @@ import { parseDuration } from './machine/duration.js';
 import { renderManifests, toYaml } from './machine/manifests.js';
 import { kubeletCommand } from './machine/processes.js';
 import { listMachines, MachineState, stateRoot } from './machine/state.js';
+import { storeName } from './machine/storage-classes.js';
 import { runSupervisor } from './machine/supervisor.js';
 
 interface GlobalFlags {
@@ -36,6 +37,8 @@ interface NodeFlags extends Omit<TlsFlags, 'noTlsverify'> {
   capacity?: string;
   reserved?: string;
   maxPods?: string;
+  /** Store names (`--volume-store`, the label after the colon). */
+  volumeStore?: string[];
   timeout: string;
   debug?: boolean;
 }
@@ -73,7 +76,13 @@ function vchOptions(command: Command): Command {
     .option('--capacity <cpu=..,memory=..,pods=..>', 'replace the capacity read from the VCH')
     .option('--reserved <cpu=..,memory=..>', 'held back from Allocatable')
     .option('--max-pods <n>', 'pods the node admits (default 110)')
-    .option('--sandbox-image <image>', 'image of each pod VM sandbox');
+    .option('--sandbox-image <image>', 'image of each pod VM sandbox')
+    .option(
+      '--volume-store <[datastore/path:]name>',
+      'a VCH volume store for persistent volumes, with its StorageClass vic-<name>; repeatable',
+      (value: string, previous: string[]) => [...previous, storeName(value)],
+      [] as string[],
+    );
 }
 
 function tlsFlags(f: NodeFlags): TlsFlags {
@@ -103,6 +112,7 @@ function kubeletFields(f: NodeFlags): Record<string, unknown> {
   if (f.capacity) out.capacity = parsePairs(f.capacity, '--capacity');
   if (f.reserved) out.reserved = parsePairs(f.reserved, '--reserved');
   if (f.maxPods) out.maxPods = Number(f.maxPods);
+  if (f.volumeStore?.length) out.volumeStores = f.volumeStore;
   return out;
 }
 
@@ -116,6 +126,7 @@ function kubeletArgs(f: NodeFlags): string[] {
   if (f.reserved) args.push(`--reserved=${f.reserved}`);
   if (f.maxPods) args.push(`--max-pods=${f.maxPods}`);
   if (f.sandboxImage) args.push(`--sandbox-image=${f.sandboxImage}`);
+  for (const store of f.volumeStore ?? []) args.push(`--volume-store=${store}`);
   return args;
 }
 
@@ -228,6 +239,7 @@ export function program(): Command {
         image: f.image,
         tls: resolveTls(tlsFlags(f)),
         kubeletArgs: kubeletArgs(f),
+        volumeStores: f.volumeStore?.length ? f.volumeStore : ['default'],
       });
       process.stdout.write(toYaml(objects));
     });

@@ -181,3 +181,19 @@ test('an ephemeral container joins the sandbox, and its target container PID nam
   });
   t.is(alone.HostConfig?.PidMode, undefined);
 });
+
+test('a store volume (a claim) is mounted by its own name, and the sandbox leaves it alone', (t) => {
+  const withClaim: PodVmSpec = { ...spec, volumes: [{ name: 'data', source: 'pvc-1234' }] };
+  const sandbox = sandboxCreateOptions(withClaim, { image: 'pause', attempt: 0 });
+  t.deepEqual(sandbox.HostConfig?.Mounts, []);
+  const o = containerCreateOptions(withClaim, withClaim.containers[0]!, {
+    sandboxId: 'sb',
+    role: 'app',
+    index: 0,
+    attempt: 0,
+    image: { entrypoint: [], cmd: ['sh'] },
+  });
+  t.deepEqual(o.HostConfig?.Mounts, [
+    { Type: 'volume', Source: 'pvc-1234', Target: '/mnt', ReadOnly: true, VolumeOptions: { NoCopy: true } },
+  ]);
+});

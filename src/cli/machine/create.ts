@@ -13,6 +13,7 @@ import { viewNode, type NodeView } from './node-view.js';
 import { kubeletRules } from './package-files.js';
 import { checkPermissions, checkVch, loadCheckedKubeConfig, requiredPermissions } from './preflight.js';
 import { startSupervisor } from './processes.js';
+import { installStorageClasses } from './storage-classes.js';
 import type { MachineRecord, MachineState } from './state.js';
 
 export interface TlsFlags {
@@ -145,6 +146,16 @@ export async function create(state: MachineState, options: CreateOptions, say: S
   record.kubeletPort = config.kubelet.port;
   state.write(record, config);
   say(`✔ state kept in ${state.dir}`);
+  // issue 16: a StorageClass per volume store (vic-<store>); existing ones are left as they are.
+  const classes = await installStorageClasses(kc, config.volumeStores);
+  const ready = [...classes.created, ...classes.existing];
+  if (ready.length) say(`✔ StorageClass ${ready.join(', ')} (${classes.created.length} created)`);
+  if (classes.forbidden.length) {
+    say(
+      `! StorageClass ${classes.forbidden.join(', ')} not installed: the --k8s-config user may not create ` +
+        'StorageClasses; an administrator applies deploy/storageclass.yaml (one per volume store)',
+    );
+  }
   return startAndWait(state, kc, say, options.timeoutMs);
 }
 

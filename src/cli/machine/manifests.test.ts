@@ -23,6 +23,7 @@ test('manifests put the TLS files into the Secret and the flags into the Deploym
       'ClusterRole/vic-kubelet',
       'ClusterRoleBinding/vic-kubelet',
       'ClusterRoleBinding/vic-kubelet-auth-delegator',
+      'StorageClass/vic-default',
       'Secret/vic-kubelet-vic-a-vch-tls',
       'Deployment/vic-kubelet-vic-a',
     ],

@@ -1,9 +1,10 @@
 // `vic-machine manifests`: the in-cluster deployment of one virtual node, rendered from deploy/
-// (rbac.yaml, vch-tls-secret.yaml, deployment.yaml) for the flags given: the namespace, the node
+// (rbac.yaml, storageclass.yaml, vch-tls-secret.yaml, deployment.yaml) for the flags given: the namespace, the node
 // name, the VCH endpoint, its TLS files (put into the Secret), labels, taint and capacity.
 import { readFileSync } from 'node:fs';
 import { dumpYaml } from '@kubernetes/client-node';
 import { deployObjects, type KubeObject } from './package-files.js';
+import { storageClasses } from './storage-classes.js';
 
 export interface ManifestOptions {
   name: string;
@@ -13,6 +14,8 @@ export interface ManifestOptions {
   tls: { ca?: string; clientCert?: string; clientKey?: string; noVerify: boolean };
   /** Extra vic-kubelet flags (labels, taint, capacity, ...), already in --flag=value form. */
   kubeletArgs: string[];
+  /** The node's volume stores: one StorageClass each (issue 16). */
+  volumeStores?: readonly string[];
 }
 
 const tlsMount = '/etc/vic-kubelet/vch-tls';
@@ -89,7 +92,7 @@ export function renderManifests(options: ManifestOptions): KubeObject[] {
   container.args = [...container.args, ...tlsArgs, ...options.kubeletArgs];
   for (const v of deployment.spec.template.spec.volumes ?? []) if (v.secret) v.secret.secretName = secretName;
 
-  return [...rbac, secret, deployment];
+  return [...rbac, ...storageClasses(options.volumeStores ?? ['default']), secret, deployment];
 }
 
 export function toYaml(objects: KubeObject[]): string {

@@ -5,10 +5,12 @@ import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
 import { FakeClock } from '../../shared/fake-clock.js';
 import { silentLogger } from '../../shared/logger.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
-import { PodSync } from './pod-sync.js';
+import type { ClaimResolution, PodClaims } from '../storage/claim-volumes.js';
+import { PodSync, type PodSyncOptions } from './pod-sync.js';
 import { FakeVch } from './testing/fake-vch.js';
 
 interface Harness {
+  options: PodSyncOptions;
   clock: FakeClock;
   vch: FakeVch;
   sync: PodSync;
@@ -44,7 +46,7 @@ function harness(spec: Partial<V1Pod['spec']> = {}, meta: Partial<V1Pod['metadat
   const recorder: EventRecorder = {
     record: (_pod, { type, reason, message }) => events.push(`${type} ${reason}: ${message}`),
   };
-  const sync = new PodSync({
+  const options: PodSyncOptions = {
     core,
     pods: vch.pods,
     images: vch.images,
@@ -54,8 +56,10 @@ function harness(spec: Partial<V1Pod['spec']> = {}, meta: Partial<V1Pod['metadat
     recorder,
     clock,
     logger: silentLogger,
-  });
+  };
+  const sync = new PodSync(options);
   return {
+    options,
     clock,
     vch,
     sync,
@@ -181,4 +185,36 @@ test('a terminated container’s message comes from its terminationMessagePath, 
   await h.pass();
   t.is(h.pod.status?.phase, 'Succeeded');
   t.like(state(h.pod)?.terminated, { exitCode: 0, reason: 'Completed', message: 'all done\n' });
+});
+
+test('a pod whose claim is not ready waits before its sandbox with the kubelet event, then runs on it', async (t) => {
+  const h = harness({ volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'www' } }] });
+  let resolution: ClaimResolution = {
+    ok: false,
+    message: 'unmounted volumes=[data], unattached volumes=[], failed to process volumes=[data]: not bound',
+  };
+  const claims: PodClaims = {
+    resolve: () => resolution,
+    reserve: () => Promise.resolve({ ok: true }),
+    release: () => undefined,
+  };
+  const sync = new PodSync({ ...h.options, claims });
+  const pass = async () =>
+    sync.sync(
+      'ns/web',
+      h.pod,
+      (await h.vch.pods.list()).filter((v) => v.pod.name === 'web'),
+      () => [h.pod],
+    );
+  const first = await pass();
+  t.deepEqual(h.vch.calls, [], 'no sandbox before the claim is ready');
+  t.true(
+    h.events.some((e) => e.startsWith('Warning FailedMount: Unable to attach or mount volumes: unmounted')),
+  );
+  t.is(h.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating');
+  t.true((first.requeueAfterMs ?? Infinity) <= 5000, 'it looks again soon');
+  resolution = { ok: true, sources: new Map([['data', 'pvc-1']]), exclusive: new Map() };
+  await pass();
+  t.deepEqual(h.vch.calls, ['ensureSandbox', 'create main#0', 'start main#0']);
+  t.is(h.pod.status?.phase, 'Running');
 });

@@ -157,6 +157,9 @@ test('a released PV of this node with reclaim Delete is deleted; Retain, Bound o
   });
   t.deepEqual(decideVolume(pv('Released', 'Delete'), 'vk-a'), { kind: 'delete', volumeName: 'pvc-u1' });
   t.is(decideVolume(pv('Released', 'Retain'), 'vk-a').kind, 'keep');
+  const deleting = pv('Released', 'Delete');
+  deleting.metadata!.deletionTimestamp = new Date();
+  t.is(decideVolume(deleting, 'vk-a').kind, 'keep');
   t.is(decideVolume(pv('Bound', 'Delete'), 'vk-a').kind, 'keep');
   t.is(decideVolume(pv('Released', 'Delete', 'vk-b'), 'vk-a').kind, 'keep');
   t.is(decideVolume(pv('Released', 'Delete', 'vk-a', 'ebs.csi.aws.com'), 'vk-a').kind, 'keep');

@@ -207,6 +207,9 @@ export function decideVolume(pv: V1PersistentVolume, nodeName: string): VolumeDe
     return { kind: 'keep', why: 'not provisioned by vic-kubelet' };
   }
   if (pv.metadata?.labels?.[pvNodeLabel] !== nodeName) return { kind: 'keep', why: 'another node' };
+  // Deleted already (by this node a moment ago, or by an operator): an orphan VCH volume with reclaim
+  // Delete is found by the provisioner's orphan pass once the PV is gone.
+  if (pv.metadata?.deletionTimestamp) return { kind: 'keep', why: 'being deleted' };
   if (pv.status?.phase !== 'Released') return { kind: 'keep', why: `phase ${pv.status?.phase ?? 'none'}` };
   if (pv.spec?.persistentVolumeReclaimPolicy !== 'Delete') {
     return { kind: 'keep', why: `reclaim policy ${pv.spec?.persistentVolumeReclaimPolicy}` };

@@ -141,6 +141,15 @@ test('provisioning again (a restart before the PV controller bound the claim) ma
   t.is(pvs.size, 1);
 });
 
+test('a claim whose PV is made already (not bound yet) is not provisioned again', async (t) => {
+  const first = setup();
+  await first.provisioner.reconcile('claim/ns/data');
+  const again = setup({ pvs: [...first.pvs.values()] });
+  await again.provisioner.reconcile('claim/ns/data');
+  t.is(again.store.creates, 0);
+  t.deepEqual(again.events, []);
+});
+
 test('a refused claim gets a ProvisioningFailed event naming the reason, and nothing is made', async (t) => {
   const { provisioner, store, pvs, events } = setup({
     claims: [{ ...claim, spec: { ...claim.spec, volumeMode: 'Block' } }],

@@ -19,6 +19,7 @@ import type { StoreDriver, StoreVolume, StoreVolumeSpec } from '../../vch/index.
 import { callApi } from '../kube/api-errors.js';
 import { WorkQueue } from '../pods/work-queue.js';
 import { decideClaim, decideVolume } from './decisions.js';
+import { volumeNameOf } from './names.js';
 import { ObjectCache, type ObjectReader } from './object-cache.js';
 import type { StorageEvents } from './storage-events.js';
 
@@ -170,6 +171,9 @@ export class Provisioner {
     if (!caches) throw new VicError('Conflict', 'storage caches not synced yet');
     const claim = caches.claims.get(name, namespace);
     if (!claim) return;
+    // Provisioned already: the PV controller has yet to complete the binding (its PV event woke us).
+    const uid = claim.metadata?.uid ?? '';
+    if (!claim.spec?.volumeName && caches.volumes.get(volumeNameOf(uid))?.spec?.claimRef?.uid === uid) return;
     const className = claim.spec?.storageClassName ?? '';
     const storageClass = className ? caches.classes.get(className) : undefined;
     const boundName = claim.spec?.volumeName;

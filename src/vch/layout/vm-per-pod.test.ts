@@ -90,3 +90,14 @@ test('what the layout cannot lay out is refused before anything is made', (t) =>
   t.throws(() => checkVmPerPod(bind), { message: /host path \/etc/ });
   t.notThrows(() => checkVmPerPod(spec));
 });
+
+test('a store volume (a claim) is bound by its own name in the container VM', (t) => {
+  const withClaim: PodVmSpec = { ...spec, volumes: [{ name: 'data', source: 'pvc-1234' }] };
+  const o = vmPerPodCreateOptions(withClaim, withClaim.containers[0]!, {
+    role: 'app',
+    index: 0,
+    attempt: 0,
+    image,
+  });
+  t.deepEqual(o.HostConfig?.Binds, ['pvc-1234:/data:ro']);
+});

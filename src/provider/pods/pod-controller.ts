@@ -139,7 +139,9 @@ export class PodController {
     const started = this.#clock.now();
     try {
       const [namespace, name] = key.split('/');
-      const vms = (await this.#o.vch.pods.list()).filter(
+      // Only this pod's containers: a list of the whole node per sync made a burst of N pods cost
+      // the engine O(N²) (bench/README: the profile of a 500-pod burst).
+      const vms = (await this.#o.vch.pods.list({ namespace: namespace ?? '', name: name ?? '' })).filter(
         (vm) => vm.pod.namespace === namespace && vm.pod.name === name,
       );
       const result = await this.#sync.sync(key, this.#informer.get(key), vms, () => this.#activePods());

@@ -140,7 +140,7 @@ export class PodController {
     try {
       const [namespace, name] = key.split('/');
       // Only this pod's containers: a list of the whole node per sync made a burst of N pods cost
-      // the engine O(N²) (bench/README: the profile of a 500-pod burst).
+      // the engine O(N²) (the bench profile of a 100-pod burst, issue 15).
       const vms = (await this.#o.vch.pods.list({ namespace: namespace ?? '', name: name ?? '' })).filter(
         (vm) => vm.pod.namespace === namespace && vm.pod.name === name,
       );

@@ -45,6 +45,13 @@ onCleanup('raw engine containers', () => removeRawContainers(ctx.runId));
 const version = await kubeConfig().makeApiClient(k8s.VersionApi).getCode();
 const loadBefore = loadAverage();
 const failures: { scenario: string; error: string }[] = [];
+ctx.report.describe({
+  runId: ctx.runId,
+  scale: ctx.scale,
+  kubernetes: version.gitVersion,
+  loadBefore,
+  failures,
+});
 console.log(
   `bench ${ctx.runId}: scale ${ctx.scale.name}, Kubernetes ${version.gitVersion}, load ${loadBefore}, scenarios ${chosen.join(', ')}`,
 );

@@ -13,7 +13,10 @@ import { createIdentity, type BenchIdentity } from './identity.js';
 import { cpuSeconds, rssMiB } from './proc.js';
 
 export const profileDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'profiles');
-export const profiling = process.env.VK_BENCH_PROFILE === '1';
+/** VK_BENCH_PROFILE=1: CPU profile and heap snapshot; =heap: the heap snapshot only (no profiler running). */
+const profileMode = process.env.VK_BENCH_PROFILE;
+export const profiling = profileMode === '1' || profileMode === 'heap';
+const cpuProfiling = profileMode === '1';
 
 export interface BenchNodeOptions {
   /** Short name of the scenario, part of the node name. */
@@ -58,12 +61,13 @@ export async function startBenchNode(options: BenchNodeOptions): Promise<BenchNo
       ...(profiling
         ? {
             NODE_OPTIONS: [
-              `--cpu-prof`,
-              `--cpu-prof-dir=${profileDir}`,
-              `--cpu-prof-name=${nodeName}.cpuprofile`,
+              ...(cpuProfiling
+                ? [`--import=${join(dirname(fileURLToPath(import.meta.url)), 'cpu-profile-preload.mjs')}`]
+                : []),
               `--heapsnapshot-signal=SIGUSR2`,
               `--diagnostic-dir=${profileDir}`,
             ].join(' '),
+            VK_BENCH_CPU_PROFILE: join(profileDir, `${nodeName}.cpuprofile`),
           }
         : {}),
     },

@@ -61,6 +61,12 @@ export const targets = {
 export class Report {
   readonly rows: Row[] = [];
   readonly started = new Date();
+  #extra: Record<string, unknown> = {};
+
+  /** Run facts written beside the rows (version, scale, load); the JSON is rewritten after every row. */
+  describe(extra: Record<string, unknown>): void {
+    this.#extra = { ...this.#extra, ...extra };
+  }
 
   /** Adds one row to a scenario and prints it at once, so an interrupted run still shows its figures. */
   add(scenario: string, input: RowInput): Row {
@@ -84,6 +90,7 @@ export class Report {
     };
     this.rows.push(row);
     console.log(`  [${scenario}] ${formatLine(row)}`);
+    this.write(this.#extra);
     return row;
   }
 
@@ -104,7 +111,7 @@ export class Report {
   }
 
   /** Writes bench/results/<ISO time>.json and returns its path. */
-  write(extra: Record<string, unknown>): string {
+  write(extra: Record<string, unknown> = {}): string {
     const dir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `${this.started.toISOString().replace(/[:.]/g, '-')}.json`);
@@ -117,6 +124,7 @@ export class Report {
         model: cpus()[0]?.model,
         memoryMiB: totalmem() / 2 ** 20,
       },
+      ...this.#extra,
       ...extra,
       rows: this.rows,
     };

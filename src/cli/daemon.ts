@@ -9,6 +9,7 @@ import { streamingTransports } from '../api/streaming-transports.js';
 import type { ServingTlsOptions } from '../api/tls.js';
 import type { ErrorCode } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { reuseConnections } from '../provider/kube/connection-reuse.js';
 import { KubeletEventRecorder } from '../provider/kube/event-recorder.js';
 import { NodeController, type NodeHostSource } from '../provider/node/node-controller.js';
 import type { HostFacts, NodeConfig } from '../provider/node/types.js';
@@ -41,7 +42,7 @@ function servingTls(config: Config, kc: KubeConfig): ServingTlsOptions {
 export function loadKubeConfig(path: string | undefined, kc: KubeConfig = new KubeConfig()): KubeConfig {
   if (path) kc.loadFromFile(path);
   else kc.loadFromDefault();
-  return kc;
+  return reuseConnections(kc);
 }
 
 function hostSource(vch: Vch): NodeHostSource {

@@ -51,7 +51,8 @@ export { LABEL_PREFIX, Label } from './labels.js';
  * safe to repeat.
  */
 export interface PodVmLifecycle {
-  list(): Promise<PodVm[]>;
+  /** Every pod VM of the node, or only those of the pod with this namespace and name. */
+  list(of?: { namespace: string; name: string }): Promise<PodVm[]>;
   /**
    * The pod VM's status. Given the pod, a layout without sandbox containers (vm-per-pod) reports a pod
    * VM with no container yet as its running virtual sandbox, so the caller moves on to the containers.
@@ -199,7 +200,7 @@ export class Vch {
 
     this.images = images;
     this.pods = {
-      list: () => podVms.list(),
+      list: (of) => podVms.list(of),
       get: (uid) => podVms.get(uid),
       status: async (uid, pod) =>
         (await statusReader.podVmStatus(uid)) ??

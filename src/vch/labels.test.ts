@@ -1,5 +1,5 @@
 import test from 'ava';
-import { buildLabels, dockerName, Label, parseLabels, podFilter, specHash } from './labels.js';
+import { buildLabels, dockerName, Label, parseLabels, podFilter, podNameFilter, specHash } from './labels.js';
 
 const pod = { namespace: 'team-a', name: 'web-0', uid: '0f4c6a52-3e1b-4c3e-9d0a-2b7c8e1f9a10' };
 
@@ -57,6 +57,12 @@ test('Docker names are deterministic, so a repeated create collides instead of d
 
 test('filters select a node and then one pod', (t) => {
   t.deepEqual(podFilter('n1', 'u1'), [`${Label.managed}=true`, `${Label.node}=n1`, `${Label.podUid}=u1`]);
+  t.deepEqual(podNameFilter('n1', { namespace: 'ns', name: 'p' }), [
+    `${Label.managed}=true`,
+    `${Label.node}=n1`,
+    `${Label.podNamespace}=ns`,
+    `${Label.podName}=p`,
+  ]);
 });
 
 test('the spec hash ignores key order and undefined fields but sees every change', (t) => {

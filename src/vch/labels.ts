@@ -109,6 +109,11 @@ export function nodeFilter(nodeName: string): string[] {
   return [`${Label.managed}=true`, `${Label.node}=${nodeName}`];
 }
 
+/** Every object of the pods of a node with one namespace and name (all their UIDs). */
+export function podNameFilter(nodeName: string, pod: { namespace: string; name: string }): string[] {
+  return [...nodeFilter(nodeName), `${Label.podNamespace}=${pod.namespace}`, `${Label.podName}=${pod.name}`];
+}
+
 export function podFilter(nodeName: string, uid: string): string[] {
   return [...nodeFilter(nodeName), `${Label.podUid}=${uid}`];
 }

@@ -1,7 +1,7 @@
 // Pod VMs as the VCH knows them, rebuilt from container labels alone: one list call, grouped by pod UID.
 import type Docker from 'dockerode';
 import { call, type VchClient } from './client.js';
-import { nodeFilter, parseLabels, podFilter, SANDBOX_NAME } from './labels.js';
+import { nodeFilter, parseLabels, podFilter, podNameFilter, SANDBOX_NAME } from './labels.js';
 import type { PodVm, PodVmMember } from './types.js';
 
 export interface MemberSource {
@@ -142,9 +142,18 @@ export function latestMembers(vm: PodVm): PodVmMember[] {
   return [...latest.values()];
 }
 
-export async function listPodVms(client: VchClient, nodeName: string): Promise<PodVm[]> {
+/**
+ * The node's pod VMs; given a pod's namespace and name, only that pod's (the engine filters, so a sync
+ * of one pod does not list, and the engine does not serialize, every container of a node of 500 pods).
+ */
+export async function listPodVms(
+  client: VchClient,
+  nodeName: string,
+  of?: { namespace: string; name: string },
+): Promise<PodVm[]> {
+  const label = of ? podNameFilter(nodeName, of) : nodeFilter(nodeName);
   const containers = await call(client, `list pod VMs of node ${nodeName}`, () =>
-    client.docker.listContainers({ all: true, filters: { label: nodeFilter(nodeName) } }),
+    client.docker.listContainers({ all: true, filters: { label } }),
   );
   return groupPodVms(containers.map(sourceFromSummary));
 }

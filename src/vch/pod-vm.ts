@@ -63,8 +63,8 @@ export class PodVms {
     this.#log = (options.logger ?? silentLogger).child({ component: 'vch.pod-vm' });
   }
 
-  list(): Promise<PodVm[]> {
-    return listPodVms(this.#client, this.#nodeName);
+  list(of?: { namespace: string; name: string }): Promise<PodVm[]> {
+    return listPodVms(this.#client, this.#nodeName, of);
   }
 
   get(uid: string): Promise<PodVm | undefined> {

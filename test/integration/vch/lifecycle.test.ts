@@ -171,6 +171,12 @@ test('every pod VM of the node is listed from labels alone', async (t) => {
     const vmB = list.find((vm) => vm.pod.uid === b.pod.uid);
     t.deepEqual(vmB?.pod, b.pod);
     t.is(vmB?.terminationGracePeriodSeconds, 1);
+    // One pod's list, by namespace and name, is that pod VM alone, as the engine filtered it.
+    const onlyB = await other.pods.list({ namespace: b.pod.namespace, name: b.pod.name });
+    t.deepEqual(
+      onlyB.map((vm) => vm.pod.uid),
+      [b.pod.uid],
+    );
     t.deepEqual(
       vmB?.members.map((m) => [m.name, m.role, m.index]),
       [

@@ -16,12 +16,18 @@ export interface StartupOptions {
   layout: Layout;
   pods: number;
   vch?: string;
+  /** Extra vic-kubelet flags, e.g. the VIC proxy's pool capacity. */
+  args?: string[];
 }
 
 /** Pod start-up through a node against the raw floor of its layout; shared by scenarios 1 and 7. */
 export async function measureStartup(ctx: BenchContext, o: StartupOptions): Promise<void> {
   const spawned = performance.now();
-  const node = await startBenchNode({ label: o.label, ...(o.vch ? { vch: o.vch } : {}) });
+  const node = await startBenchNode({
+    label: o.label,
+    ...(o.vch ? { vch: o.vch } : {}),
+    ...(o.args ? { args: o.args } : {}),
+  });
   const readyMs = performance.now() - spawned;
   const ns = await benchNamespace(`bench-${o.label}`);
   const watch = await PodWatch.start(ns.name);

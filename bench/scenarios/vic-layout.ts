@@ -4,7 +4,7 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { testEnv, uniqueName } from '../../test/support/env.js';
-import { VicProxy } from '../../test/support/vic-proxy.js';
+import { VIC_POOL_CAPACITY, VicProxy } from '../../test/support/vic-proxy.js';
 import type { BenchContext } from '../lib/context.js';
 import { onCleanup } from '../lib/cleanup.js';
 import { measureStartup } from './startup.js';
@@ -25,6 +25,8 @@ export async function vicLayout(ctx: BenchContext): Promise<void> {
       layout: 'vm-per-pod',
       pods: ctx.scale.layoutPods,
       vch: proxy.endpoint,
+      // Each pod is a 2 vCPU / 2 GiB container VM on VIC: the VCH's pool, not this machine, bounds them.
+      args: VIC_POOL_CAPACITY,
     });
     if (proxy.refused.length) {
       ctx.report.add('7 VIC layout', {

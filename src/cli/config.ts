@@ -90,6 +90,8 @@ export const configSchema = z
       .optional(),
     clusterDns: z.array(z.string().min(1)).optional(),
     clusterDomain: z.string().min(1).optional(),
+    // issue 11: where network probes run from (a remote VCH's pod network may not be reachable here).
+    probeNetwork: z.enum(['auto', 'direct', 'in-pod']).optional(),
   })
   .strict();
 

@@ -156,3 +156,9 @@ test('--version prints the product version', (t) => {
   }
   t.is(printed.trim(), productVersion);
 });
+
+test('--probe-network picks where network probes run from; unset is left to the daemon (auto)', (t) => {
+  t.is(parseArgs(argv('--probe-network', 'in-pod')).probeNetwork, 'in-pod');
+  t.is(parseArgs(argv()).probeNetwork, undefined);
+  t.throws(() => parseArgs(argv('--probe-network', 'sideways')));
+});

@@ -43,6 +43,7 @@ interface Flags {
   kubernetesServiceAddress?: string;
   clusterDns?: string;
   clusterDomain?: string;
+  probeNetwork?: string;
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -72,6 +73,7 @@ const flagOfPath: Record<string, string> = {
   kubernetesServiceAddress: '--kubernetes-service-address',
   clusterDns: '--cluster-dns',
   clusterDomain: '--cluster-domain',
+  probeNetwork: '--probe-network',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -124,6 +126,7 @@ function fromFlags(f: Flags): Record<string, unknown> {
   if (f.kubernetesServiceAddress) out.kubernetesServiceAddress = f.kubernetesServiceAddress;
   if (f.clusterDns) out.clusterDns = f.clusterDns.split(',').map((s) => s.trim());
   if (f.clusterDomain) out.clusterDomain = f.clusterDomain;
+  if (f.probeNetwork) out.probeNetwork = f.probeNetwork;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -223,6 +226,12 @@ export function program(): Command {
         '--cluster-domain <domain>',
         'the cluster domain of ClusterFirst search paths (default cluster.local)',
       ),
+    )
+    .addOption(
+      option(
+        '--probe-network <mode>',
+        'where httpGet/tcpSocket probes run from: direct (vic-kubelet), in-pod (exec in the pod VM), or auto (checked once per pod; the default)',
+      ).choices(['auto', 'direct', 'in-pod']),
     )
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([

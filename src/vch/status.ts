@@ -115,7 +115,10 @@ export function containerStatusOf(
   if (repoDigest) status.repoDigest = repoDigest;
   if (labels.specHash !== undefined) status.specHash = labels.specHash;
   if (labels.backoffFrom !== undefined) status.backoffFrom = labels.backoffFrom;
-  if (previous) status.lastState = containerState(previous.State);
+  if (previous) {
+    status.lastState = containerState(previous.State);
+    status.lastStateId = previous.Id;
+  }
   return status;
 }
 

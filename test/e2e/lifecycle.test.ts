@@ -128,7 +128,7 @@ test('lastState.terminated.message is the message of the attempt before, as kube
     on({
       restartPolicy: 'Always',
       containers: [
-        shell('main', 'echo "attempt started $(date +%s%N)" > /dev/termination-log; sleep 8; exit 3'),
+        shell('main', 'echo "attempt started $(date +%s)" > /dev/termination-log; sleep 8; exit 3'),
       ],
     }),
   );

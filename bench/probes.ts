@@ -29,14 +29,17 @@ const coordination = kc.makeApiClient(k8s.CoordinationV1Api);
 const execCommand = ['test', '-f', '/www/ready'];
 
 /** Probes completed so far, every type and result, from the node's /metrics/probes. */
-async function probeCount(port: number): Promise<number> {
+async function probeCount(port: number): Promise<{ total: number; byResult: Record<string, number> }> {
   const reply = await kubeletRequest(port, 'GET', '/metrics/probes', 'apiserver');
   let total = 0;
+  const byResult: Record<string, number> = {};
   for (const line of reply.body.split('\n')) {
-    const m = /^prober_probe_total\{.*\} (\d+)$/.exec(line);
-    if (m) total += Number(m[1]);
+    const m = /^prober_probe_total\{.*result="(\w+)".*\} (\d+)$/.exec(line);
+    if (!m) continue;
+    total += Number(m[2]);
+    byResult[m[1]!] = (byResult[m[1]!] ?? 0) + Number(m[2]);
   }
-  return total;
+  return { total, byResult };
 }
 
 function dockerdPid(): number {
@@ -151,10 +154,14 @@ function line(who: string, f: { done: number; minutes: number; cpu: number; engi
 }
 
 // A kubelet admits 110 pods by default; this node must take all of them. Logs at info, as deployed.
-const vk = await VicKubelet.start({ args: ['--max-pods', String(n + 10)], env: { LOG_LEVEL: 'info' } });
+const vk = await VicKubelet.start({
+  args: ['--max-pods', String(n + 10)],
+  env: { LOG_LEVEL: 'info' },
+  ...(process.env.BENCH_VK_LOG ? { logFile: process.env.BENCH_VK_LOG } : {}),
+});
 const ns = await testNamespace(kc, 'bench-probes');
 try {
-  await vk.waitReady();
+  await vk.waitReady(300_000);
   const spec = podOn(vk.nodeName, { terminationGracePeriodSeconds: 0, containers: [container()] });
   for (let i = 0; i < n; i += 20) {
     await Promise.all(
@@ -188,9 +195,13 @@ try {
     probes: await probeCount(vk.port),
   };
   await new Promise((r) => setTimeout(r, seconds * 1000));
+  const after = await probeCount(vk.port);
+  const results = Object.entries(after.byResult)
+    .map(([result, count]) => `${result} ${count - (before.probes.byResult[result] ?? 0)}`)
+    .join(', ');
   const ours = {
     minutes: (Date.now() - before.at) / 60_000,
-    done: (await probeCount(vk.port)) - before.probes,
+    done: after.total - before.probes.total,
     cpu: treeCpuSeconds(vkPid) - before.vk,
     engine: engineCpuDelta(before.engine, engineCpu(dPid)),
   };
@@ -215,13 +226,13 @@ try {
         cpu: (cpu.user + cpu.system) / 1e6,
         engine: engineCpuDelta(rawBefore.engine, engineCpu(dPid)),
       });
-      if (raw.failed > 0) rawLine += `; ${raw.failed} failed`;
+      if (raw.failed > 0) rawLine += `; ${raw.failed} failed or timed out (5 s)`;
       if (targets.length < n) rawLine += `; ${targets.length} pods had a container ID and IP`;
     } finally {
       process.kill(vkPid, 'SIGCONT');
     }
   }
-  console.log(`${line('vic-kubelet', ours)}; longest Lease renewal gap ${leaseGap.toFixed(0)} s`);
+  console.log(`${line('vic-kubelet', ours)}; ${results}; longest Lease renewal gap ${leaseGap.toFixed(0)} s`);
   console.log(rawLine);
   console.log(
     `(measured over ${seconds} s each; engine = dockerd + containerd + shims, load ${loadavg()[0]!.toFixed(1)})`,

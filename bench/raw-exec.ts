@@ -37,8 +37,20 @@ export class RawExec {
     });
   }
 
-  /** Runs `command` in the container; resolves with its exit code. */
-  async run(containerId: string, command: string[]): Promise<number> {
+  /** Runs `command` in the container; resolves with its exit code, rejects after `timeoutMs` as a probe does. */
+  async run(containerId: string, command: string[], timeoutMs = 5000): Promise<number> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.#run(containerId, command), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #run(containerId: string, command: string[]): Promise<number> {
     const created = await this.#json('POST', `/containers/${containerId}/exec`, {
       Cmd: command,
       AttachStdout: true,

@@ -125,6 +125,8 @@ export const configSchema = z
     volumeStores: z
       .array(z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/, 'must be a volume store name'))
       .min(1),
+    // issue 11: where network probes run from (a remote VCH's pod network may not be reachable here).
+    probeNetwork: z.enum(['auto', 'direct', 'in-pod']).optional(),
   })
   .strict();
 

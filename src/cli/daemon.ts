@@ -104,6 +104,7 @@ function podConfig(config: Config): PodConfig {
     ...(split ? { kubernetesServiceAddress: { host: split[1] ?? '', port: Number(split[2]) } } : {}),
     ...(config.clusterDns ? { clusterDns: config.clusterDns } : {}),
     ...(config.clusterDomain ? { clusterDomain: config.clusterDomain } : {}),
+    probeNetwork: config.probeNetwork ?? 'auto',
   };
 }
 

@@ -168,3 +168,9 @@ test('--volume-store names the stores the provisioner serves: repeated or comma-
     message: /volumeStores.*--volume-store/,
   });
 });
+
+test('--probe-network picks where network probes run from; unset is left to the daemon (auto)', (t) => {
+  t.is(parseArgs(argv('--probe-network', 'in-pod')).probeNetwork, 'in-pod');
+  t.is(parseArgs(argv()).probeNetwork, undefined);
+  t.throws(() => parseArgs(argv('--probe-network', 'sideways')));
+});

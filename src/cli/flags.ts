@@ -52,6 +52,7 @@ interface Flags {
   healthzPort?: string;
   healthzAddress?: string;
   volumeStore?: string[];
+  probeNetwork?: string;
 }
 
 /** Config path -> the flag that sets it, so a validation error names both. */
@@ -89,6 +90,7 @@ const flagOfPath: Record<string, string> = {
   'healthz.port': '--healthz-port',
   'healthz.address': '--healthz-address',
   volumeStores: '--volume-store',
+  probeNetwork: '--probe-network',
 };
 
 export function flagOf(path: string): string | undefined {
@@ -150,6 +152,7 @@ function fromFlags(f: Flags): Record<string, unknown> {
     };
   }
   if (f.volumeStore?.length) out.volumeStores = f.volumeStore;
+  if (f.probeNetwork) out.probeNetwork = f.probeNetwork;
   if (Object.keys(vch).length) out.vch = vch;
   if (Object.keys(kubelet).length) out.kubelet = kubelet;
   return out;
@@ -306,6 +309,12 @@ export function program(): Command {
           .map((s) => s.trim())
           .filter(Boolean),
       ]),
+    )
+    .addOption(
+      option(
+        '--probe-network <mode>',
+        'where httpGet/tcpSocket probes run from: direct (vic-kubelet), in-pod (exec in the pod VM), or auto (checked once per pod; the default)',
+      ).choices(['auto', 'direct', 'in-pod']),
     )
     .addOption(
       new Option('--log-level <level>', 'default $LOG_LEVEL, else info').choices([

@@ -116,7 +116,10 @@ export function containerStatusOf(
   if (repoDigest) status.repoDigest = repoDigest;
   if (labels.specHash !== undefined) status.specHash = labels.specHash;
   if (labels.backoffFrom !== undefined) status.backoffFrom = labels.backoffFrom;
-  if (previous) status.lastState = containerState(previous.State);
+  if (previous) {
+    status.lastState = containerState(previous.State);
+    status.lastStateId = previous.Id;
+  }
   if (labels.role !== 'sandbox') status.applied = appliedOf(info.HostConfig);
   return status;
 }

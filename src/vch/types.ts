@@ -200,6 +200,8 @@ export interface ContainerStatus {
   state: ContainerState;
   /** The previous attempt's end, while its container is still kept. */
   lastState?: ContainerState;
+  /** The previous attempt's container ID (its termination message is read from it). */
+  lastStateId?: string;
   restartCount: number;
   specHash?: string;
   /** The attempt at which the current crash back-off series began (reset after a long run). */

@@ -119,6 +119,42 @@ test('termination messages appear in kubectl get pod -o json: from the default a
   });
 });
 
+test('lastState.terminated.message is the message of the attempt before, as kubectl get pod -o json shows it', async (t) => {
+  t.timeout(150_000);
+  // Each attempt writes its own start time into the message, so the previous attempt's is told apart.
+  await createPod(
+    node.ns,
+    'again',
+    on({
+      restartPolicy: 'Always',
+      containers: [
+        shell('main', 'echo "attempt started $(date +%s)" > /dev/termination-log; sleep 8; exit 3'),
+      ],
+    }),
+  );
+  const seen = await eventually(
+    'a restarted container whose lastState has a message',
+    async () => {
+      const out = await kubectl(['get', 'pod', 'again', '-n', node.ns, '-o', 'json']);
+      const status = containerStatus(JSON.parse(out.stdout) as k8s.V1Pod, 'main');
+      const last = status?.lastState?.terminated;
+      // Running again: lastState is then the attempt before (in a back-off it is the current one).
+      return status?.state?.running && (status.restartCount ?? 0) >= 1 && last?.message
+        ? { last, status }
+        : undefined;
+    },
+    { timeoutMs: 120_000 },
+  );
+  t.regex(seen.last.message ?? '', /^attempt started \d+\n$/);
+  t.is(seen.last.exitCode, 3);
+  t.regex(seen.last.containerID ?? '', /^docker:\/\/[0-9a-f]{64}$/);
+  t.not(
+    seen.last.containerID,
+    seen.status?.containerID,
+    'lastState names the attempt before, not the current one',
+  );
+});
+
 /** A sidecar serving a page on :8081, started (by its startup probe) before the app reads the page. */
 const sidecar: k8s.V1Container = shell(
   'proxy',

@@ -5,10 +5,13 @@ import type { PodVmStatus } from '../../vch/types.js';
 import type { NodeAllocatable } from './admission.js';
 import type { DownwardContext } from './downward-api.js';
 import type { ClusterDnsConfig } from './pod-dns.js';
+import type { ProbeNetwork } from './probes/network-route.js';
 
 export interface PodConfig extends ClusterDnsConfig {
   /** host:port of the API server as pod VMs reach it (KUBERNETES_SERVICE_HOST/PORT). */
   kubernetesServiceAddress?: { host: string; port: number };
+  /** Where network probes run from (--probe-network). */
+  probeNetwork?: ProbeNetwork;
 }
 
 /** What the downward API tells a pod about itself and its node. */

@@ -141,3 +141,30 @@ test('where each container is a VM, its status reports the VM’s size as its re
   });
   t.is(buildPodStatus(inputs).containerStatuses?.[0]?.resources, undefined);
 });
+
+test('lastState keeps the termination message and container ID of the attempt before (kuberuntime_container.go)', (t) => {
+  const main: ContainerStatus = {
+    ...running('main'),
+    id: 'second',
+    attempt: 1,
+    restartCount: 1,
+    lastState: { kind: 'terminated', exitCode: 3, reason: 'Error', finishedAt: new Date(40_000) },
+    lastStateId: 'first',
+  };
+  const vm = vmWith(main);
+  const messages = new Map([['first', 'first attempt: disk full']]);
+  const status = buildPodStatus({
+    pod,
+    vm,
+    plan: planPod(pod, vm, now.getTime()),
+    waiting: new Map(),
+    terminationMessage: (id) => messages.get(id),
+    hostIP: '192.0.2.1',
+    now,
+  });
+  const terminated = status.containerStatuses?.[0]?.lastState?.terminated;
+  t.is(terminated?.message, 'first attempt: disk full');
+  t.is(terminated?.exitCode, 3);
+  t.is(terminated?.containerID, 'docker://first');
+  t.truthy(status.containerStatuses?.[0]?.state?.running);
+});

@@ -84,12 +84,19 @@ function containerStatus(
   const containerID = status ? kubeContainerId(status.id) : undefined;
   if (containerID) base.containerID = containerID;
   if (status && inputs.vmSizing) base.resources = vmResources(spec, inputs.vmSizing);
-  if (status?.lastState) base.lastState = toKubeState(status.lastState, undefined);
-  // The kubelet's termination message replaces what the runtime said of the exit.
-  const withMessage = (state: V1ContainerState): V1ContainerState => {
-    const message = status ? inputs.terminationMessage?.(status.id) : undefined;
+  // The kubelet's termination message replaces what the runtime said of the exit; the previous
+  // attempt keeps its own (kuberuntime_container.go, getTerminationMessage per container).
+  const withMessage = (state: V1ContainerState, id = status?.id): V1ContainerState => {
+    const message = id ? inputs.terminationMessage?.(id) : undefined;
     return state.terminated && message ? { terminated: { ...state.terminated, message } } : state;
   };
+  if (status?.lastState) {
+    const lastId = status.lastStateId;
+    base.lastState = withMessage(
+      toKubeState(status.lastState, lastId ? kubeContainerId(lastId) : undefined),
+      lastId,
+    );
+  }
 
   const pending = inputs.waiting.get(spec.name);
   if (action?.kind === 'backoff' && status) {

@@ -131,6 +131,7 @@ export class PodSync {
           recorder: options.recorder,
           logger: options.logger,
           onChange: (key) => options.onHealthChange?.(key),
+          ...(options.podConfig?.probeNetwork ? { network: options.podConfig.probeNetwork } : {}),
         })
       : undefined;
     this.#health = this.#prober?.health ?? options.health ?? noHealth;

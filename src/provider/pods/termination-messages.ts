@@ -44,18 +44,27 @@ export class TerminationMessages {
     if (!vm) return;
     const uid = pod.metadata?.uid ?? '';
     const specs = [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])];
-    for (const status of [...vm.initContainers, ...vm.containers]) {
-      if (status.state.kind !== 'terminated' || this.#byId.has(status.id)) continue;
+    // Each terminated container, and the previous attempt of each (its message is lastState's).
+    const ended = [...vm.initContainers, ...vm.containers].flatMap((s) => [
+      ...(s.state.kind === 'terminated' ? [{ status: s, id: s.id, state: s.state }] : []),
+      ...(s.lastStateId && s.lastState?.kind === 'terminated'
+        ? [{ status: s, id: s.lastStateId, state: s.lastState }]
+        : []),
+    ]);
+    for (const { status, id, state } of ended) {
+      if (this.#byId.has(id)) continue;
       const spec = specs.find((c) => c.name === status.name);
       if (!spec) continue;
       let message: string | undefined;
       const path = spec.terminationMessagePath ?? '/dev/termination-log';
       try {
-        if (path) message = await this.#o.readFile(status.id, path, maxMessageBytes);
+        if (path) message = await this.#o.readFile(id, path, maxMessageBytes);
         if (
           !message &&
           spec.terminationMessagePolicy === 'FallbackToLogsOnError' &&
-          status.state.exitCode !== 0
+          state.exitCode !== 0 &&
+          // The log read is the newest attempt's: a previous attempt's cannot be told apart.
+          id === status.id
         ) {
           const stream = await this.#o.logs?.(
             { uid, containerName: status.name },
@@ -71,10 +80,10 @@ export class TerminationMessages {
         );
         continue;
       }
-      this.#byId.set(status.id, message ?? '');
+      this.#byId.set(id, message ?? '');
       let ids = this.#idsByPod.get(uid);
       if (!ids) this.#idsByPod.set(uid, (ids = new Set()));
-      ids.add(status.id);
+      ids.add(id);
     }
   }
 

@@ -14,6 +14,8 @@ import { containerProbes, probeSpec, type ProbeSpec, type ProbeType } from './pr
 import { runProbe, type ExecInContainer, type ProbeOutcome, type ProbeResult } from './runners.js';
 import { ProbeScheduler, type Scheduled } from './scheduler.js';
 import { ExecBudget } from './exec-budget.js';
+import { runInPod } from './in-pod.js';
+import { ProbeRoutes, type ProbeNetwork, type ProbeRoute, type ReachabilityCheck } from './network-route.js';
 
 /**
  * Exec probes at once per VCH. Measured (bench/probes.ts, 2 cores): an exec costs the engine about
@@ -32,6 +34,12 @@ export interface ProberOptions {
   maxConcurrentExec?: number;
   /** Runs one probe; the real handlers by default (tests replace it). */
   run?: typeof runProbe;
+  /** Where network probes run from (--probe-network, whose default is auto); direct when not given. */
+  network?: ProbeNetwork;
+  /** How `auto` checks that a pod IP is reachable (tests replace it). */
+  reachability?: ReachabilityCheck;
+  /** Runs a network probe inside the pod VM; the real one by default (tests replace it). */
+  runInPod?: typeof runInPod;
 }
 
 interface Worker {
@@ -69,6 +77,8 @@ export class Prober {
   readonly #log: Logger;
   readonly #run: typeof runProbe;
   readonly execBudget: ExecBudget;
+  readonly #routes: ProbeRoutes;
+  readonly #runInPod: typeof runInPod;
 
   constructor(options: ProberOptions) {
     this.#o = options;
@@ -76,6 +86,8 @@ export class Prober {
     this.#log = options.logger.child({ component: 'prober' });
     this.#run = options.run ?? runProbe;
     this.execBudget = new ExecBudget(options.maxConcurrentExec ?? defaultExecBudget);
+    this.#routes = new ProbeRoutes(options.network ?? 'direct', options.reachability);
+    this.#runInPod = options.runInPod ?? runInPod;
     const budget = this.execBudget;
     this.metrics.watchExecBudget(() => ({ inFlight: budget.inFlight, waiting: budget.waiting }));
   }
@@ -129,6 +141,7 @@ export class Prober {
   forget(uid: string): void {
     for (const [key, worker] of this.#workers) if (key.startsWith(`${uid}/`)) this.#stop(worker);
     this.#podIPs.delete(uid);
+    this.#routes.forget(uid);
   }
 
   stop(): void {
@@ -245,19 +258,33 @@ export class Prober {
       began = this.#o.clock.now();
       this.metrics.observeDelay(spec.type, Math.max(0, began - worker.dueMs) / 1000);
     };
-    const probe = () =>
-      this.#run(
-        spec.handler,
-        {
-          uid,
-          containerName: worker.containerName,
-          containerId: worker.containerId,
-          podIP: this.#podIPs.get(uid),
-        },
-        { timeoutMs: spec.timeoutMs, exec: this.#o.exec, clock: this.#o.clock },
-      );
+    const target = {
+      uid,
+      containerName: worker.containerName,
+      containerId: worker.containerId,
+      podIP: this.#podIPs.get(uid),
+    };
+    const options = { timeoutMs: spec.timeoutMs, exec: this.#o.exec, clock: this.#o.clock };
+    const { handler } = spec;
+    const route: ProbeRoute =
+      handler.kind === 'exec' || !target.podIP
+        ? 'direct'
+        : await this.#routes.route(uid, target.podIP, handler.port, (decided) =>
+            this.#log.info(
+              { pod: worker.podKey, route: decided },
+              decided === 'in-pod'
+                ? 'the pod IP is not reachable from here: network probes run inside the pod VM'
+                : 'the pod IP is reachable: network probes run from vic-kubelet',
+            ),
+          );
+    if (worker.stopped) return;
+    // An exec, and a network probe run inside the pod VM (an exec too), take a slot of the VCH's budget.
     const outcome =
-      spec.handler.kind === 'exec' ? await this.execBudget.run(probe, started) : (started(), await probe());
+      handler.kind === 'exec'
+        ? await this.execBudget.run(() => this.#run(handler, target, options), started)
+        : route === 'in-pod'
+          ? await this.execBudget.run(() => this.#runInPod(handler, target, options), started)
+          : (started(), await this.#run(handler, target, options));
     if (worker.stopped) return;
     this.metrics.observe(labels, outcome.result, (this.#o.clock.now() - began) / 1000);
     this.#record(worker, outcome);

@@ -36,7 +36,7 @@ export type ExecInContainer = (
 /** The kubelet reads at most this much of a probe's output (pkg/probe/http/request.go maxRespBodyLength). */
 const maxOutputBytes = 10 * 1024;
 /** `kube-probe/<major>.<minor>`, as the kubelet's User-Agent. */
-const userAgent = 'kube-probe/1.37';
+export const userAgent = 'kube-probe/1.37';
 
 class Capped extends Writable {
   readonly chunks: Buffer[] = [];
@@ -64,27 +64,48 @@ function timeoutSignal(clock: Clock, ms: number): { signal: AbortSignal; clear()
   return { signal: controller.signal, clear: () => timer.cancel() };
 }
 
+/** How a command run for a probe ended: its exit code and output, past its timeout, or not run. */
+export type CommandEnd =
+  | { kind: 'exited'; exitCode: number; output: string }
+  | { kind: 'timedOut' }
+  | { kind: 'error'; message: string };
+
+/** Runs a command in the target container within `timeoutMs`, keeping at most 10 KiB of its output. */
+export async function runCommand(
+  exec: ExecInContainer,
+  target: ProbeTarget,
+  command: string[],
+  options: { timeoutMs: number; clock?: Clock },
+): Promise<CommandEnd> {
+  const out = new Capped();
+  const timeout = timeoutSignal(options.clock ?? systemClock, options.timeoutMs);
+  const signal = timeout.signal;
+  try {
+    const { exitCode } = await exec(target, command, { stdout: out, stderr: out, tty: false, signal });
+    if (signal.aborted) return { kind: 'timedOut' };
+    return { kind: 'exited', exitCode, output: out.text() };
+  } catch (err) {
+    if (signal.aborted) return { kind: 'timedOut' };
+    return { kind: 'error', message: messageOf(err) };
+  } finally {
+    timeout.clear();
+  }
+}
+
 export async function runExec(
   exec: ExecInContainer,
   target: ProbeTarget,
   command: string[],
   options: { timeoutMs: number; clock?: Clock },
 ): Promise<ProbeOutcome> {
-  const { timeoutMs } = options;
-  const out = new Capped();
-  const timeout = timeoutSignal(options.clock ?? systemClock, timeoutMs);
-  const signal = timeout.signal;
-  try {
-    const { exitCode } = await exec(target, command, { stdout: out, stderr: out, tty: false, signal });
-    if (signal.aborted) return { result: 'failure', output: `command timed out after ${timeoutMs / 1000}s` };
-    return exitCode === 0
-      ? { result: 'success', output: out.text() }
-      : { result: 'failure', output: out.text() };
-  } catch (err) {
-    if (signal.aborted) return { result: 'failure', output: `command timed out after ${timeoutMs / 1000}s` };
-    return { result: 'unknown', output: messageOf(err) };
-  } finally {
-    timeout.clear();
+  const end = await runCommand(exec, target, command, options);
+  switch (end.kind) {
+    case 'timedOut':
+      return { result: 'failure', output: `command timed out after ${options.timeoutMs / 1000}s` };
+    case 'error':
+      return { result: 'unknown', output: end.message };
+    case 'exited':
+      return { result: end.exitCode === 0 ? 'success' : 'failure', output: end.output };
   }
 }
 

@@ -19,7 +19,8 @@ const MiB = 2 ** 20;
 /** Ready, or the test fails with the end of vic-kubelet's output. */
 async function started(t: ExecutionContext, vk: VicKubelet): Promise<void> {
   try {
-    await vk.waitReady();
+    // Generous: on a loaded machine vic-kubelet may take minutes to register.
+    await vk.waitReady(180_000);
   } catch (err) {
     t.log(vk.output().slice(-4000));
     throw err;

@@ -39,6 +39,10 @@ export const VIC_VERSION = '1.5.6';
 export const VIC_API_VERSION = '1.25';
 const VIC_MIN_API_VERSION = '1.19';
 const MIN_MEMORY_BYTES = 512 * 1024 * 1024;
+// vmware/vic container.go: MemoryDefaultMB, MemoryAlignMB, DefaultCPUs.
+const DEFAULT_MEMORY_BYTES = 2048 * 1024 * 1024;
+const MEMORY_ALIGN_BYTES = 128 * 1024 * 1024;
+const DEFAULT_CPUS = 2;
 /** The MHz the proxy says each of the engine's CPUs is worth in /info's NCPU. */
 export const VIC_MHZ_PER_ENGINE_CPU = 1000;
 
@@ -137,18 +141,19 @@ export function refuseCreate(body: CreateBody): { status: number; message: strin
 }
 
 /**
- * What VIC makes of the sizes it accepts, for the real engine behind: `--cpuset-cpus` is a vCPU count
- * (a NanoCpus limit here), and memory below 512 MB is raised to it (validateCreateConfig).
+ * What VIC makes of the sizes it accepts, for the real engine behind (validateCreateConfig): `--cpuset-cpus`
+ * is a vCPU count (a NanoCpus limit here), 2 when not given; memory is 2 GiB when not given, raised to
+ * 512 MiB, and aligned up to 128 MiB.
  */
 export function translateCreate(body: CreateBody): CreateBody {
   const host = { ...(body.HostConfig ?? {}) };
-  if (host.CpusetCpus) {
-    const count = Number.parseInt(host.CpusetCpus.split(',')[0] ?? '', 10);
-    delete host.CpusetCpus;
-    // The engine behind has this machine's CPUs; VIC would give the VM as many vCPUs as asked.
-    if (count > 0) host.NanoCpus = Math.min(count, cpus().length) * 1e9;
-  }
-  if (host.Memory && host.Memory > 0 && host.Memory < MIN_MEMORY_BYTES) host.Memory = MIN_MEMORY_BYTES;
+  const count = host.CpusetCpus ? Number.parseInt(host.CpusetCpus.split(',')[0] ?? '', 10) : DEFAULT_CPUS;
+  delete host.CpusetCpus;
+  // The engine behind has this machine's CPUs; VIC would give the VM as many vCPUs as asked.
+  host.NanoCpus = Math.min(Math.max(1, count || DEFAULT_CPUS), cpus().length) * 1e9;
+  const memory =
+    host.Memory && host.Memory > 0 ? Math.max(MIN_MEMORY_BYTES, host.Memory) : DEFAULT_MEMORY_BYTES;
+  host.Memory = Math.ceil(memory / MEMORY_ALIGN_BYTES) * MEMORY_ALIGN_BYTES;
   return { ...body, HostConfig: host };
 }
 

@@ -4,7 +4,7 @@ import { VicError, messageOf } from '../../shared/errors.js';
 import { createVch } from '../../vch/index.js';
 import { checkVch, type VchAnswer } from './preflight.js';
 import { vchTlsOptions, type Say } from './create.js';
-import { viewNode, type NodeView } from './node-view.js';
+import { describeVch, viewNode, type NodeView } from './node-view.js';
 import { stopSupervisor } from './processes.js';
 import type { MachineRecord, MachineState, SupervisorStatus } from './state.js';
 
@@ -89,6 +89,7 @@ export function describeInspection(i: Inspection): string {
         ? `${i.vch.target}: Docker ${i.vch.engine.engineVersion}, API ${i.vch.engine.apiVersion}`
         : `${i.vch.target}: ${i.vch.problem ?? 'unreachable'}`,
     ],
+    ['Abilities', i.node.vch ? describeVch(i.node.vch) : 'unknown (the Node does not say yet)'],
     ['API server', i.apiServer],
     ['Kubelet port', String(i.kubeletPort)],
     [

@@ -47,9 +47,9 @@ test('an init container is its own VM without the pod ports', (t) => {
   });
   t.deepEqual(o.ExposedPorts, {});
   t.like(o.Labels, { 'vic-kubelet.io/role': 'init', 'vic-kubelet.io/layout': 'vm-per-pod' });
-  // No request or limit: VIC's default size, stated so the VM gets what admission counted.
-  t.is(o.HostConfig?.Memory, 2048 * 2 ** 20);
-  t.is(o.HostConfig?.CpusetCpus, '2');
+  // No request or limit: nothing stated, VIC gives its default size (what admission counted).
+  t.is(o.HostConfig?.Memory, undefined);
+  t.is(o.HostConfig?.CpusetCpus, undefined);
 });
 
 test('sizes: the request when there is no limit, and the floor', (t) => {
@@ -57,9 +57,9 @@ test('sizes: the request when there is no limit, and the floor', (t) => {
     Memory: 2 ** 30,
     CpusetCpus: '1',
   });
-  t.deepEqual(vmSize(undefined), { Memory: 2048 * 2 ** 20, CpusetCpus: '2' });
-  // Memory aligned up to 128 MiB for hot-add; only memory asked: the default vCPUs.
-  t.deepEqual(vmSize({ limits: { memoryBytes: 600 * 2 ** 20 } }), { Memory: 640 * 2 ** 20, CpusetCpus: '2' });
+  t.deepEqual(vmSize(undefined), {});
+  // Memory aligned up to 128 MiB for hot-add; CPU not asked: left to VIC's default.
+  t.deepEqual(vmSize({ limits: { memoryBytes: 600 * 2 ** 20 } }), { Memory: 640 * 2 ** 20 });
 });
 
 test('a port bound to a host address other than 0.0.0.0 is refused: VIC binds the public interface only', (t) => {

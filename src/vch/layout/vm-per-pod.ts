@@ -19,10 +19,10 @@ export interface VmMemberOptions {
 }
 
 /**
- * The size of a container VM (limits.ts vmSizeFor: limit else request, VIC's floor, alignment and
- * defaults), stated in full: `--memory`, and `--cpuset-cpus` which VIC reads as a vCPU count (vmware/vic
- * lib/apiservers/engine/backends/container.go, validateCreateConfig). Stating the defaults too means the
- * VM gets exactly the size admission counted and the pod's status reports.
+ * The size of a container VM (limits.ts vmSizeFor: limit else request, within VIC's floor and memory
+ * alignment): `--memory`, and `--cpuset-cpus`, which VIC reads as a vCPU count (vmware/vic
+ * lib/apiservers/engine/backends/container.go, validateCreateConfig). What the container does not ask
+ * for is left out: VIC gives its default (2 vCPUs, 2 GiB) itself, the size admission counted.
  */
 export function vmSize(resources: Resources | undefined): Docker.HostConfig {
   const memory = resources?.limits?.memoryBytes ?? resources?.requests?.memoryBytes;
@@ -31,7 +31,10 @@ export function vmSize(resources: Resources | undefined): Docker.HostConfig {
     ...(memory !== undefined ? { memoryBytes: memory } : {}),
     ...(cpu !== undefined ? { milliCpu: cpu / 1e6 } : {}),
   });
-  return { Memory: size.memoryBytes, CpusetCpus: String(size.cpus) };
+  return {
+    ...(memory !== undefined && memory > 0 ? { Memory: size.memoryBytes } : {}),
+    ...(cpu !== undefined && cpu > 0 ? { CpusetCpus: String(size.cpus) } : {}),
+  };
 }
 
 /** What this layout cannot lay out, checked again here so that src/vch never half-creates a pod VM. */

@@ -71,3 +71,18 @@ test('the spec hash ignores key order and undefined fields but sees every change
   t.not(a, specHash({ name: 'app', image: 'busybox', args: ['b'] }));
   t.regex(a, /^[0-9a-f]{16}$/);
 });
+
+test('the resources a vm-per-pod container asked for round-trip through its labels; a bad label is ignored', (t) => {
+  const m = {
+    nodeName: 'n',
+    pod: { namespace: 'ns', name: 'p', uid: 'u' },
+    containerName: 'main',
+    role: 'app' as const,
+    attempt: 0,
+    index: 0,
+    askedResources: { nanoCpus: 500_000_000, memoryBytes: 128 * 1024 ** 2 },
+  };
+  t.deepEqual(parseLabels(buildLabels(m))?.askedResources, m.askedResources);
+  const bad = { ...buildLabels(m), [Label.askedResources]: '{not json' };
+  t.is(parseLabels(bad)?.askedResources, undefined);
+});

@@ -2,7 +2,7 @@
 // rebuild the pod VM (node, pod identity, container, role, attempt, order, spec hash) after a restart.
 import { createHash } from 'node:crypto';
 import type { PodLayoutName } from './layout/limits.js';
-import type { ContainerRole, ContainerSpec, PodIdentity } from './types.js';
+import type { AppliedResources, ContainerRole, ContainerSpec, PodIdentity } from './types.js';
 
 export const LABEL_PREFIX = 'vic-kubelet.io/';
 
@@ -25,6 +25,9 @@ export const Label = {
   gracePeriod: `${LABEL_PREFIX}termination-grace-period`,
   // The pod layout the container was made for (absent: shared); a restart rebuilds the pod VM by it.
   layout: `${LABEL_PREFIX}layout`,
+  // vm-per-pod: the resources the spec asked for (JSON), where the VM's own size (VIC's floor and
+  // default) differs from them; a resize compares the spec with these.
+  askedResources: `${LABEL_PREFIX}resources`,
 } as const;
 
 /** The name the sandbox carries in labels and Docker names; Kubernetes container names are lowercase. */
@@ -41,6 +44,7 @@ export interface MemberLabels {
   backoffFrom?: number;
   terminationGracePeriodSeconds?: number;
   layout?: PodLayoutName;
+  askedResources?: AppliedResources;
 }
 
 export function buildLabels(m: MemberLabels): Record<string, string> {
@@ -56,6 +60,7 @@ export function buildLabels(m: MemberLabels): Record<string, string> {
     [Label.index]: String(m.index),
   };
   if (m.specHash !== undefined) labels[Label.specHash] = m.specHash;
+  if (m.askedResources !== undefined) labels[Label.askedResources] = JSON.stringify(m.askedResources);
   if (m.backoffFrom !== undefined) labels[Label.backoffFrom] = String(m.backoffFrom);
   if (m.terminationGracePeriodSeconds !== undefined) {
     labels[Label.gracePeriod] = String(m.terminationGracePeriodSeconds);
@@ -101,7 +106,25 @@ export function parseLabels(labels: Record<string, string> | undefined | null): 
   const grace = nonNegativeInt(labels[Label.gracePeriod]);
   if (grace !== undefined) parsed.terminationGracePeriodSeconds = grace;
   if (labels[Label.layout] === 'vm-per-pod') parsed.layout = 'vm-per-pod';
+  const asked = askedResourcesOf(labels[Label.askedResources]);
+  if (asked) parsed.askedResources = asked;
   return parsed;
+}
+
+function askedResourcesOf(text: string | undefined): AppliedResources | undefined {
+  if (!text) return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    if (!value || typeof value !== 'object') return undefined;
+    const out: AppliedResources = {};
+    for (const key of ['nanoCpus', 'cpuShares', 'memoryBytes', 'memoryReservationBytes'] as const) {
+      const n = (value as Record<string, unknown>)[key];
+      if (typeof n === 'number' && Number.isSafeInteger(n) && n >= 0) out[key] = n;
+    }
+    return out;
+  } catch {
+    return undefined; // a label someone else wrote: the engine's own view is used instead
+  }
 }
 
 /** Docker label filters (`key=value`) that select every object of a node, or of one pod on it. */

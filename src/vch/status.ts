@@ -120,7 +120,7 @@ export function containerStatusOf(
     status.lastState = containerState(previous.State);
     status.lastStateId = previous.Id;
   }
-  if (labels.role !== 'sandbox') status.applied = appliedOf(info.HostConfig);
+  if (labels.role !== 'sandbox') status.applied = labels.askedResources ?? appliedOf(info.HostConfig);
   return status;
 }
 

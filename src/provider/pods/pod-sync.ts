@@ -503,7 +503,8 @@ export class PodSync {
   ): Promise<void> {
     const o = this.#o;
     await this.#messages.collect(pod, vm);
-    const vmSizing = o.layoutLimits?.()?.vmSizing;
+    const limits = o.layoutLimits?.();
+    const vmSizing = limits?.vmSizing;
     const built = buildPodStatus({
       pod,
       vm,
@@ -515,7 +516,7 @@ export class PodSync {
       now: new Date(o.clock.now()),
       ...(vmSizing ? { vmSizing } : {}),
     });
-    const sized = withResize(built, pod, vm, resize, new Date(o.clock.now()));
+    const sized = withResize(built, pod, vm, resize, new Date(o.clock.now()), limits?.inPlaceResize ?? true);
     const status = override ? { ...sized, ...override } : sized;
     if (!statusChanged(pod.status, status)) return;
     this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');

@@ -36,6 +36,9 @@ test('the app container is the pod VM: hostname, ports, DNS and named volumes on
   // 64 Mi is below a container VM's floor; 1.5 CPUs is 2 vCPUs.
   t.is(o.HostConfig?.Memory, 512 * 2 ** 20);
   t.is(o.HostConfig?.CpusetCpus, '2');
+  // What the spec asked, kept beside the VM's size: a resize compares the spec with this, not the VM.
+  const asked = JSON.parse(o.Labels?.['vic-kubelet.io/resources'] ?? '{}') as { memoryBytes?: number };
+  t.is(asked.memoryBytes, 64 * 2 ** 20);
 });
 
 test('an init container is its own VM without the pod ports', (t) => {

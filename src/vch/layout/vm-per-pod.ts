@@ -8,6 +8,7 @@ import { VicError } from '../../shared/errors.js';
 import { dockerUser, resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
 import { buildLabels, dockerName, specHash } from '../labels.js';
 import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
+import { appliedFrom } from '../update.js';
 import { podVolumeDockerName } from '../volumes.js';
 import { layoutLimits, VIC_VM_SIZING, vmSizeFor, type LayoutSettings } from './limits.js';
 
@@ -124,6 +125,7 @@ export function vmPerPodCreateOptions(
       index: options.index,
       specHash: specHash(container),
       layout: 'vm-per-pod',
+      askedResources: appliedFrom(container.resources),
       // Every container carries the grace period: there is no sandbox to hold it.
       ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
     }),

@@ -65,13 +65,16 @@ export function withResize(
   vm: PodVmStatus | undefined,
   report: ResizeReport,
   now: Date,
+  inPlace = true,
 ): V1PodStatus {
   const previous = (name: string) => pod.status?.containerStatuses?.find((s) => s.name === name);
   const containerStatuses = status.containerStatuses?.map((s) => {
     const spec = pod.spec?.containers.find((c) => c.name === s.name);
     const asked = requirements(spec?.resources);
     if (!spec || !asked) return s;
-    const applied = vm?.containers.find((c) => c.name === s.name)?.applied;
+    // Without in-place resize the container runs with its VM's size (reported as its resources by
+    // buildPodStatus), and what was allocated stays what it was created with.
+    const applied = inPlace ? vm?.containers.find((c) => c.name === s.name)?.applied : undefined;
     const matches = applied !== undefined && sameApplied(appliedFrom(specResources(spec)), applied);
     const before = previous(s.name);
     const allocated = matches || !before?.allocatedResources ? asked.requests : before.allocatedResources;

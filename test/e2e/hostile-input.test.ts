@@ -43,7 +43,8 @@ test.after.always(async () => {
   await vk?.cleanup();
 });
 
-test.serial.before(async () => {
+test.serial.before(async (t) => {
+  t.timeout(5 * 60_000);
   vk = await VicKubelet.start();
   namespace = await testNamespace(kubeConfig(), 'vk-hostile');
   await vk.waitReady(180_000);

@@ -39,6 +39,12 @@ export interface ProxyCounts {
 
 // Only the start of a request head, as plain HTTP/1.1 sends it: enough to tell an /events stream from
 // the rest. A request line split across two reads is missed, which a test sees as a cut not made.
+/** A reset where the socket is TCP; a unix socket has no reset, only a close. */
+function reset(socket: Socket): void {
+  if (socket.remoteAddress !== undefined) socket.resetAndDestroy();
+  else socket.destroy();
+}
+
 const requestLine = /(?:^|\r\n)((?:GET|POST|PUT|DELETE|HEAD|PATCH) \S+ HTTP\/1\.[01])\r\n/g;
 
 export class TcpProxy {
@@ -150,7 +156,7 @@ export class TcpProxy {
     client.on('error', () => undefined);
     if (this.#mode === 'refuse') {
       this.counts.cutConnections += 1;
-      client.resetAndDestroy();
+      reset(client);
       return;
     }
     if (this.#mode === 'blackhole') {
@@ -170,7 +176,7 @@ export class TcpProxy {
         if (!this.#open.has(id)) return;
         this.#open.delete(id);
         this.counts.cutConnections += 1;
-        client.resetAndDestroy();
+        reset(client);
         upstream.destroy();
       },
     };

@@ -53,10 +53,16 @@ test.serial(
           .remove({ force: true })
           .catch(() => undefined);
       }
-      await vch.destroy();
+      await vch.stop();
       // The containerd that this dockerd started, if it stayed behind: found by its own folder.
       const left = await run('pgrep', ['-f', vch.dir]).catch(() => ({ stdout: '' }));
       for (const pid of left.stdout.split('\n').filter(Boolean)) process.kill(Number(pid), 'SIGKILL');
+      // Mounts that live restore kept under its folder go before the folder does.
+      const mounts = (await run('awk', ['{print $2}', '/proc/mounts'])).stdout.split('\n');
+      for (const m of mounts.filter((x) => x.startsWith(vch.dir)).reverse()) {
+        await run('umount', ['-l', m]).catch(() => undefined);
+      }
+      await vch.destroy();
     });
     await copyImage(engine, testEnv.busyboxImage);
     await copyImage(engine, testEnv.pauseImage);

@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import {
   connect,
   createServer as createTlsServer,
@@ -215,4 +216,85 @@ test('close cuts upgraded connections after the grace period', async (t) => {
   await closing;
   await ended;
   t.true(upgraded.socket.destroyed);
+});
+
+// Short, but with room for a TLS handshake on a busy machine.
+const tightLimits = {
+  handshakeTimeoutMs: 5000,
+  headersTimeoutMs: 500,
+  maxConnections: 3,
+};
+
+const closedWithin = (socket: Socket, ms: number): Promise<boolean> =>
+  socket.closed
+    ? Promise.resolve(true)
+    : Promise.race([
+        once(socket, 'close').then(() => true),
+        new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms)),
+      ]);
+
+test('a connection that never starts its TLS handshake is closed after the handshake timeout', async (t) => {
+  const { target } = await start(t, { limits: { ...tightLimits, handshakeTimeoutMs: 300 } });
+  const socket = netConnect({ host: '127.0.0.1', port: target.port });
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  socket.resume();
+  t.true(await closedWithin(socket, 5000));
+});
+
+test('a TLS connection that sends no request is closed; one that does is kept for keep-alive', async (t) => {
+  const { target } = await start(t, { limits: tightLimits });
+  const idle = connect({ host: '127.0.0.1', port: target.port, rejectUnauthorized: false });
+  idle.on('error', () => undefined);
+  await once(idle, 'secureConnect');
+  let heard = '';
+  // Reading, or the client would never notice the close.
+  idle.on('data', (d: Buffer) => (heard += d.toString('latin1')));
+  t.true(await closedWithin(idle, 5000), 'idle before any request');
+  t.regex(heard, /^HTTP\/1\.1 408 Request Timeout/);
+
+  const busy = connect({ host: '127.0.0.1', port: target.port, rejectUnauthorized: false });
+  busy.on('error', () => undefined);
+  await once(busy, 'secureConnect');
+  busy.write('GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer admin-token\r\n\r\n');
+  const [answer] = (await once(busy, 'data')) as [Buffer];
+  t.regex(answer.toString('latin1'), /^HTTP\/1\.1 200 OK/);
+  // keepAliveTimeout (90 s) governs it now, not the first-request timeout.
+  t.false(await closedWithin(busy, 2000), 'kept after its first request');
+  busy.destroy();
+});
+
+test('a request head that never ends gets 408 and a closed connection', async (t) => {
+  const { target } = await start(t, { limits: tightLimits });
+  const slow = connect({ host: '127.0.0.1', port: target.port, rejectUnauthorized: false });
+  slow.on('error', () => undefined);
+  await once(slow, 'secureConnect');
+  let heard = '';
+  slow.on('data', (d: Buffer) => (heard += d.toString('latin1')));
+  slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+  const drip = setInterval(() => {
+    if (!slow.writableEnded && !slow.destroyed) slow.write('X-Slow: 1\r\n');
+  }, 100);
+  t.teardown(() => clearInterval(drip));
+  t.true(await closedWithin(slow, 5000));
+  t.regex(heard, /^HTTP\/1\.1 408 Request Timeout/);
+});
+
+test('connections beyond the cap are closed at once while those within are served', async (t) => {
+  const { target } = await start(t, { limits: tightLimits });
+  const held: Socket[] = [];
+  for (let i = 0; i < 3; i++) {
+    const s = netConnect({ host: '127.0.0.1', port: target.port });
+    s.on('error', () => undefined);
+    await once(s, 'connect');
+    held.push(s);
+  }
+  t.teardown(() => held.forEach((s) => s.destroy()));
+  const extra = netConnect({ host: '127.0.0.1', port: target.port });
+  extra.on('error', () => undefined);
+  extra.resume();
+  t.true(await closedWithin(extra, 5000), 'the fourth connection is dropped');
+  for (const s of held) s.destroy();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.like(await fetchText(target, 'GET', '/healthz', admin), { status: 200, body: 'ok' });
 });

@@ -61,7 +61,40 @@ export interface KubeletServerOptions {
   clock?: Clock;
   /** How long close() lets requests and streams finish before cutting them. Default 10 s. */
   shutdownGraceMs?: number;
+  /** Bounds on slow, idle and too many clients; defaults in connectionLimits. */
+  limits?: Partial<ConnectionLimits>;
 }
+
+/**
+ * What one client may hold of the port. The kubelet's Go server is lax here (no header timeout, read
+ * timeout 4 h: pkg/kubelet/server/server.go ListenAndServeKubeletServer); Node's defaults let a
+ * connection sit 120 s in a TLS handshake and 60-90 s in a request head. Its real clients (the API
+ * server, metrics-server, Prometheus) send a request as soon as they connect, so a connection that
+ * does not is cut early, and the count of connections is capped so memory stays bounded.
+ */
+export interface ConnectionLimits {
+  /** The TLS handshake must finish within this. */
+  handshakeTimeoutMs: number;
+  /** A request head must arrive whole within this (slowloris). For a connection's first request Node
+   * counts from the connection's start, so a connection that sends nothing at all is closed too (with
+   * a 408); between requests of a kept-alive connection keepAliveTimeout (90 s, the kubelet's
+   * IdleTimeout) applies. */
+  headersTimeoutMs: number;
+  /** A whole request (head and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** Largest request head; the kubelet's MaxHeaderBytes is 1 MiB, Node's default 16 KiB. */
+  maxHeaderBytes: number;
+  /** Connections beyond this are closed at once. */
+  maxConnections: number;
+}
+
+export const connectionLimits: ConnectionLimits = {
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  maxHeaderBytes: 64 * 1024,
+  maxConnections: 8192,
+};
 
 export interface KubeletServer {
   listen(): Promise<{ port: number }>;
@@ -135,6 +168,7 @@ export function createKubeletServer(options: KubeletServerOptions): KubeletServe
     async listen() {
       if (server) throw new VicError('Conflict', 'the kubelet server is already listening');
       const ca = options.auth.clientCaFile ? await readFile(options.auth.clientCaFile, 'utf8') : undefined;
+      const limits = { ...connectionLimits, ...options.limits };
       const https = createServer({
         minVersion: minTlsVersion,
         // Ask for a certificate but let token clients in without one: authorization happens per request.
@@ -142,7 +176,15 @@ export function createKubeletServer(options: KubeletServerOptions): KubeletServe
         rejectUnauthorized: false,
         ...(ca ? { ca } : {}),
         keepAliveTimeout: 90_000,
+        handshakeTimeout: limits.handshakeTimeoutMs,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        maxHeaderSize: limits.maxHeaderBytes,
+        // How often Node looks for requests past their timeouts (default 30 s, which would let a
+        // slow client hold on for headersTimeout + 30 s).
+        connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
       });
+      https.maxConnections = limits.maxConnections;
       server = https;
       certificates.onUpdate((cert) =>
         https.setSecureContext({

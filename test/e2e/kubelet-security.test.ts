@@ -2,6 +2,8 @@
 // credentials, a ServiceAccount without nodes/proxy is refused logs and exec, and a malformed upgrade
 // closes its own connection only, while a kubectl exec in another pod carries on.
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { connect as netConnect } from 'node:net';
 import test from 'ava';
 import * as k8s from '@kubernetes/client-node';
 import { kubeConfig, kubectl, testEnv } from '../support/env.js';
@@ -264,4 +266,41 @@ test('exec arguments and a registry user name reach no log, event or status', as
   t.is(hits(user, JSON.stringify(events)), 0, 'the registry user name in the pod’s events');
   // The search sees the output at all: the upgrades were logged, by path.
   t.true(output.includes(`/exec/${node.ns}/victim/main`), 'the exec upgrades appear in the log');
+});
+
+/** A TLS ClientHello written by hand that offers exactly one protocol version and no extensions. */
+function clientHello(version: number): Buffer {
+  const suites = [0x002f, 0x0035, 0xc013, 0xc014, 0xc009, 0xc00a];
+  const body = Buffer.concat([
+    Buffer.from([version >> 8, version & 0xff]),
+    randomBytes(32),
+    Buffer.from([0]), // no session id
+    Buffer.from([0, suites.length * 2]),
+    Buffer.from(suites.flatMap((s) => [s >> 8, s & 0xff])),
+    Buffer.from([1, 0]), // null compression only
+  ]);
+  const handshake = Buffer.concat([Buffer.from([1, 0, body.length >> 8, body.length & 0xff]), body]);
+  return Buffer.concat([
+    Buffer.from([0x16, 0x03, 0x01, handshake.length >> 8, handshake.length & 0xff]),
+    handshake,
+  ]);
+}
+
+test('the server itself refuses TLS 1.0 and 1.1: a raw ClientHello gets a protocol_version alert', async (t) => {
+  // A raw socket, so no client library's own minimum can be what refuses.
+  for (const [name, version] of [
+    ['TLS 1.0', 0x0301],
+    ['TLS 1.1', 0x0302],
+  ] as const) {
+    const socket = netConnect({ host: '127.0.0.1', port: node.vk.port });
+    socket.on('error', () => undefined);
+    await once(socket, 'connect');
+    socket.write(clientHello(version));
+    const [reply] = (await once(socket, 'data')) as [Buffer];
+    socket.destroy();
+    // An alert record (21), level fatal (2), description protocol_version (70); never a ServerHello (22).
+    t.is(reply[0], 21, `${name}: ${reply.subarray(0, 8).toString('hex')}`);
+    t.is(reply[5], 2, `${name}: fatal`);
+    t.is(reply[6], 70, `${name}: protocol_version`);
+  }
 });

@@ -19,9 +19,15 @@ export class PrivateDockerd {
   #child: ChildProcess | undefined;
   #output = '';
 
-  readonly bridge = 'vk-br-private';
+  readonly bridge: string;
+  readonly #bridgeCidr: string;
+  readonly #liveRestore: boolean;
 
-  constructor() {
+  /** liveRestore: containers outlive a stop of the engine. A test that runs containers passes a bridge of its own. */
+  constructor(options: { liveRestore?: boolean; bridge?: { name: string; cidr: string } } = {}) {
+    this.bridge = options.bridge?.name ?? 'vk-br-private';
+    this.#bridgeCidr = options.bridge?.cidr ?? bridgeCidr;
+    this.#liveRestore = options.liveRestore ?? false;
     this.dir = `/var/tmp/${uniqueName('vk-dockerd')}`;
     this.socket = `${this.dir}/docker.sock`;
   }
@@ -34,7 +40,7 @@ export class PrivateDockerd {
     mkdirSync(this.dir, { recursive: true });
     await run('bash', [
       '-c',
-      `source "${join(testEnv.root, 'test/env/lib.sh')}" && ensure_bridge ${this.bridge} ${bridgeCidr}`,
+      `source "${join(testEnv.root, 'test/env/lib.sh')}" && ensure_bridge ${this.bridge} ${this.#bridgeCidr}`,
     ]);
     this.#child = spawn(
       'dockerd',
@@ -53,6 +59,7 @@ export class PrivateDockerd {
         '--ip-masq=false',
         '--storage-driver',
         'overlay2',
+        ...(this.#liveRestore ? ['--live-restore'] : []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -231,6 +231,7 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
     new Promise((resolve) => setTimeout(() => resolve('still running 30 s after SIGCONT'), 30_000)),
   ]);
   t.is(exit, leadershipLostExitCode, 'the woken leader exits with EX_TEMPFAIL');
+  [leader, standby] = [next, undefined];
   const afterWake = logLines(paused, mark);
   t.true(
     afterWake.some(
@@ -262,3 +263,31 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
   });
   t.is(heartbeat.spec?.holderIdentity, nodeName);
 });
+
+test.serial(
+  'a leader stopped with SIGTERM gives the lease up and the standby takes it at once',
+  async (t) => {
+    t.timeout(6 * 60_000);
+    standby = await startReplica();
+    const [old, next] = [leader!, standby];
+    await waitLogged(next, 'standing by: the lease is held by another replica');
+    const before = await running('p4');
+    const stoppedAt = Date.now();
+    t.is(await old.stop('SIGTERM'), 0, 'a clean stop');
+    await waitHolder(next, 60_000);
+    const handover = Date.now() - stoppedAt;
+    t.log(
+      `hand-over after SIGTERM: ${handover} ms (SIGTERM to the new holder, the old one's clean stop included)`,
+    );
+    t.true(
+      logLines(old).some((l) => l.msg === 'leader election lease released'),
+      'the old leader released the lease',
+    );
+    await waitLogged(next, 'node ready');
+    [leader, standby] = [next, undefined];
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const pod = await core().readNamespacedPod({ name: 'p4', namespace: ns() });
+    t.is(containerStatus(pod, 'main')?.containerID, containerStatus(before, 'main')?.containerID);
+    t.is(containerStatus(pod, 'main')?.restartCount, 0);
+  },
+);

@@ -153,11 +153,19 @@ test.serial(
     const before = await Promise.all(['p1', 'p2'].map((n) => running(n)));
     const vmsBefore = await podVmsByUid();
     const takeovers: number[] = [];
+    let selfExits = 0;
     const ready: number[] = [];
     for (let i = 1; i <= kills; i++) {
       const [old, next] = [leader!, standby!];
       const killedAt = Date.now();
-      t.is(await old.stop('SIGKILL'), 'SIGKILL');
+      const ended = await old.stop('SIGKILL');
+      // On a starved machine a leader may fail to renew within its deadline and leave by itself
+      // (exit 75) before the kill: the safe reaction, and a failover all the same. Counted, not hidden.
+      t.true(
+        ended === 'SIGKILL' || ended === leadershipLostExitCode,
+        `kill ${i}: the leader ended (${ended})`,
+      );
+      if (ended !== 'SIGKILL') selfExits++;
       await waitHolder(next, 60_000);
       takeovers.push(Date.now() - killedAt);
       const readyLine = await waitLogged(next, 'node ready');
@@ -175,7 +183,10 @@ test.serial(
       const s = [...xs].sort((x, y) => x - y);
       return `min ${s[0]} ms, median ${s[Math.floor((s.length - 1) / 2)]} ms, max ${s.at(-1)} ms`;
     };
-    t.log(`failover over ${kills} kills: lease taken ${stats(takeovers)}; node ready ${stats(ready)}`);
+    t.log(
+      `failover over ${kills} kills: lease taken ${stats(takeovers)}; node ready ${stats(ready)}` +
+        (selfExits ? `; ${selfExits} leader(s) had already left by themselves (renew deadline)` : ''),
+    );
 
     // A pod made after the failovers is made by the current leader alone.
     await sleepPod('p3');

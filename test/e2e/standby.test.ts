@@ -217,19 +217,23 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
     coordination().readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' });
 
   paused.pause();
+  t.teardown(() => paused.resume()); // never leave a stopped process behind a failed assertion
   await waitHolder(next, 60_000);
   await waitLogged(next, 'node ready');
   // Work the paused leader will find waiting in its sockets when it wakes: a new pod, a deleted one.
   await sleepPod('p4');
   await running('p4');
   await core().deleteNamespacedPod({ name: 'p1', namespace: ns() });
-  await eventually('p1 gone', async () =>
-    core()
-      .readNamespacedPod({ name: 'p1', namespace: ns() })
-      .then(
-        () => undefined,
-        () => true,
-      ),
+  await eventually(
+    'p1 gone',
+    async () =>
+      core()
+        .readNamespacedPod({ name: 'p1', namespace: ns() })
+        .then(
+          () => undefined,
+          () => true,
+        ),
+    { timeoutMs: 180_000, intervalMs: 500 },
   );
   const vmsBefore = await podVmsByUid();
   // renewTime as the API server wrote it (a MicroTime string on the wire).
@@ -281,6 +285,7 @@ test.serial(
     t.timeout(6 * 60_000);
     standby = await startReplica();
     const [old, next] = [leader!, standby];
+    await waitHolder(old, 60_000); // the state the earlier tests left: this one leads
     await waitLogged(next, 'standing by: the lease is held by another replica');
     const before = await running('p4');
     const stoppedAt = Date.now();

@@ -153,11 +153,19 @@ test.serial(
     const before = await Promise.all(['p1', 'p2'].map((n) => running(n)));
     const vmsBefore = await podVmsByUid();
     const takeovers: number[] = [];
+    let selfExits = 0;
     const ready: number[] = [];
     for (let i = 1; i <= kills; i++) {
       const [old, next] = [leader!, standby!];
       const killedAt = Date.now();
-      t.is(await old.stop('SIGKILL'), 'SIGKILL');
+      const ended = await old.stop('SIGKILL');
+      // On a starved machine a leader may fail to renew within its deadline and leave by itself
+      // (exit 75) before the kill: the safe reaction, and a failover all the same. Counted, not hidden.
+      t.true(
+        ended === 'SIGKILL' || ended === leadershipLostExitCode,
+        `kill ${i}: the leader ended (${ended})`,
+      );
+      if (ended !== 'SIGKILL') selfExits++;
       await waitHolder(next, 60_000);
       takeovers.push(Date.now() - killedAt);
       const readyLine = await waitLogged(next, 'node ready');
@@ -175,7 +183,10 @@ test.serial(
       const s = [...xs].sort((x, y) => x - y);
       return `min ${s[0]} ms, median ${s[Math.floor((s.length - 1) / 2)]} ms, max ${s.at(-1)} ms`;
     };
-    t.log(`failover over ${kills} kills: lease taken ${stats(takeovers)}; node ready ${stats(ready)}`);
+    t.log(
+      `failover over ${kills} kills: lease taken ${stats(takeovers)}; node ready ${stats(ready)}` +
+        (selfExits ? `; ${selfExits} leader(s) had already left by themselves (renew deadline)` : ''),
+    );
 
     // A pod made after the failovers is made by the current leader alone.
     await sleepPod('p3');
@@ -206,19 +217,23 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
     coordination().readNamespacedLease({ name: nodeName, namespace: 'kube-node-lease' });
 
   paused.pause();
+  t.teardown(() => paused.resume()); // never leave a stopped process behind a failed assertion
   await waitHolder(next, 60_000);
   await waitLogged(next, 'node ready');
   // Work the paused leader will find waiting in its sockets when it wakes: a new pod, a deleted one.
   await sleepPod('p4');
   await running('p4');
   await core().deleteNamespacedPod({ name: 'p1', namespace: ns() });
-  await eventually('p1 gone', async () =>
-    core()
-      .readNamespacedPod({ name: 'p1', namespace: ns() })
-      .then(
-        () => undefined,
-        () => true,
-      ),
+  await eventually(
+    'p1 gone',
+    async () =>
+      core()
+        .readNamespacedPod({ name: 'p1', namespace: ns() })
+        .then(
+          () => undefined,
+          () => true,
+        ),
+    { timeoutMs: 180_000, intervalMs: 500 },
   );
   const vmsBefore = await podVmsByUid();
   // renewTime as the API server wrote it (a MicroTime string on the wire).
@@ -231,6 +246,7 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
     new Promise((resolve) => setTimeout(() => resolve('still running 30 s after SIGCONT'), 30_000)),
   ]);
   t.is(exit, leadershipLostExitCode, 'the woken leader exits with EX_TEMPFAIL');
+  [leader, standby] = [next, undefined];
   const afterWake = logLines(paused, mark);
   t.true(
     afterWake.some(
@@ -262,3 +278,32 @@ test.serial('a leader paused past its lease wakes up, acts no more and exits', a
   });
   t.is(heartbeat.spec?.holderIdentity, nodeName);
 });
+
+test.serial(
+  'a leader stopped with SIGTERM gives the lease up and the standby takes it at once',
+  async (t) => {
+    t.timeout(6 * 60_000);
+    standby = await startReplica();
+    const [old, next] = [leader!, standby];
+    await waitHolder(old, 60_000); // the state the earlier tests left: this one leads
+    await waitLogged(next, 'standing by: the lease is held by another replica');
+    const before = await running('p4');
+    const stoppedAt = Date.now();
+    t.is(await old.stop('SIGTERM'), 0, 'a clean stop');
+    await waitHolder(next, 60_000);
+    const handover = Date.now() - stoppedAt;
+    t.log(
+      `hand-over after SIGTERM: ${handover} ms (SIGTERM to the new holder, the old one's clean stop included)`,
+    );
+    t.true(
+      logLines(old).some((l) => l.msg === 'leader election lease released'),
+      'the old leader released the lease',
+    );
+    await waitLogged(next, 'node ready');
+    [leader, standby] = [next, undefined];
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const pod = await core().readNamespacedPod({ name: 'p4', namespace: ns() });
+    t.is(containerStatus(pod, 'main')?.containerID, containerStatus(before, 'main')?.containerID);
+    t.is(containerStatus(pod, 'main')?.restartCount, 0);
+  },
+);

@@ -61,6 +61,8 @@ function setup(store = new LeaseStore()) {
       leaseDurationMs: 10_000,
       renewDeadlineMs: 8_000,
       monotonic: clock.now,
+      // The wall clock stands still: renewals must be told apart all the same.
+      wallNow: () => new Date(0),
       logger: silentLogger,
     });
   return { store, clock, a: elector('a'), b: elector('b') };

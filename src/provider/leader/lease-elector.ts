@@ -39,6 +39,14 @@ export interface LeaseElectorOptions {
   logger: Logger;
 }
 
+/**
+ * What a standby watches for change. Any write changes the resourceVersion, so a renewal is seen even
+ * when the holder's wall clock stood still (client-go compares the record alone).
+ */
+function recordOf(lease: V1Lease): string {
+  return `${lease.metadata?.resourceVersion ?? ''} ${JSON.stringify(lease.spec ?? {})}`;
+}
+
 /** What one round of tryAcquireOrRenew found. */
 export type ElectionRound =
   | { outcome: 'leading'; acquired: boolean }
@@ -97,7 +105,7 @@ export class LeaseElector {
     if (!current) return this.#create(sentAt);
 
     const spec = current.spec ?? {};
-    const record = JSON.stringify(spec);
+    const record = recordOf(current);
     if (record !== this.#observedRecord) {
       this.#observedRecord = record;
       this.#observedAt = sentAt;
@@ -163,7 +171,7 @@ export class LeaseElector {
 
   #won(sentAt: number, acquired: boolean): ElectionRound {
     this.#renewSentAt = sentAt;
-    this.#observedRecord = JSON.stringify(this.#lease?.spec ?? {});
+    this.#observedRecord = this.#lease ? recordOf(this.#lease) : '';
     this.#observedAt = sentAt;
     return { outcome: 'leading', acquired };
   }

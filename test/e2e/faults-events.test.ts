@@ -16,13 +16,11 @@ const cutEveryMs = 700;
 const exiting = faultsLong ? 24 : 10;
 const crashing = faultsLong ? 6 : 3;
 
-// Known failure, found by this test (session 3): under repeated cuts some container exits never reach
-// the pod status (it stays "running" minutes after the container died), so the resume path of
-// src/vch/events.ts loses events. Until that is fixed the test runs only with VK_FAULTS_EVENTS=1,
-// shown as skipped otherwise.
-const eventsTest = process.env.VK_FAULTS_EVENTS === '1' ? test.serial : test.serial.skip;
-
-eventsTest('the engine event stream cut every 700 ms mid-churn: no status change is missed', async (t) => {
+// Under heavy load (load average 40-60) one run saw a container exit never reach its pod's status; after
+// the session's merges (per-pod container lists, the status source) two runs at ordinary load pass,
+// one of them with that run's seed (VK_FAULTS_SEED=117307026). It runs by default: if the loss comes
+// back, this test is where it shows.
+test.serial('the engine event stream cut every 700 ms mid-churn: no status change is missed', async (t) => {
   t.timeout(8 * 60_000);
   const prng = seededPrng(faultSeed());
   t.log(`seed ${prng.seed} (VK_FAULTS_SEED=${prng.seed} replays this run)`);

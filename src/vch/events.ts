@@ -7,6 +7,7 @@ import { messageOf } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { dial, type VchClient } from './client.js';
 import { nodeFilter, parseLabels } from './labels.js';
+import { PeriodicResync } from './resync.js';
 import type { ContainerRole } from './types.js';
 import { onLines } from './json-lines.js';
 
@@ -133,13 +134,19 @@ export class EventWatcher {
   #connectedOnce = false;
   #startedNs = 0;
   #retryTimer: { cancel(): void } | undefined;
-  #resyncTimer: { cancel(): void } | undefined;
+  readonly #resync: PeriodicResync;
 
   constructor(client: VchClient, options: EventWatcherOptions) {
     this.#client = client;
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'vch.events' });
+    this.#resync = new PeriodicResync({
+      onResync: options.onResync,
+      intervalMs: options.resyncIntervalMs,
+      clock: this.#clock,
+      logger: this.#log,
+    });
   }
 
   /** True while a stream is open. */
@@ -151,14 +158,14 @@ export class EventWatcher {
     if (this.#running) return;
     this.#running = true;
     this.#startedNs = this.#clock.now() * 1e6;
-    this.#scheduleResync();
+    this.#resync.start();
     void this.#connect();
   }
 
   stop(): void {
     this.#running = false;
     this.#retryTimer?.cancel();
-    this.#resyncTimer?.cancel();
+    this.#resync.stop();
     this.#stream?.destroy();
     this.#stream = undefined;
   }
@@ -200,7 +207,7 @@ export class EventWatcher {
       this.#scheduleReconnect();
     });
     // Events could have been missed beyond what the VCH buffers for `since`: a resync settles it.
-    if (resuming) this.#resync();
+    if (resuming) this.#resync.now();
   }
 
   #handleLine(line: string): void {
@@ -226,24 +233,5 @@ export class EventWatcher {
     const delay = this.#backoffMs;
     this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
     this.#retryTimer = this.#clock.setTimeout(() => void this.#connect(), delay);
-  }
-
-  #scheduleResync(): void {
-    if (!this.#running || !this.#options.onResync) return;
-    this.#resyncTimer = this.#clock.setTimeout(
-      () => {
-        this.#resync();
-        this.#scheduleResync();
-      },
-      this.#options.resyncIntervalMs ?? 5 * 60_000,
-    );
-  }
-
-  #resync(): void {
-    const onResync = this.#options.onResync;
-    if (!onResync) return;
-    Promise.resolve()
-      .then(onResync)
-      .catch((err: unknown) => this.#log.error({ err: messageOf(err) }, 'resync failed'));
   }
 }

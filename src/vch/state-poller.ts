@@ -10,6 +10,7 @@ import { silentLogger, type Logger } from '../shared/logger.js';
 import { call, type VchClient } from './client.js';
 import type { EventWatcherOptions, VchEvent } from './events.js';
 import { nodeFilter, parseLabels } from './labels.js';
+import { PeriodicResync } from './resync.js';
 
 /** The kubelet's generic PLEG relist period. */
 export const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -97,7 +98,7 @@ export class StatePoller {
   #running = false;
   #known: Map<string, ListedContainer> | undefined;
   #timer: { cancel(): void } | undefined;
-  #resyncTimer: { cancel(): void } | undefined;
+  readonly #resync: PeriodicResync;
   #failing = false;
 
   constructor(client: VchClient, options: StatePollerOptions) {
@@ -105,19 +106,25 @@ export class StatePoller {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'vch.poll' });
+    this.#resync = new PeriodicResync({
+      onResync: options.onResync,
+      intervalMs: options.resyncIntervalMs,
+      clock: this.#clock,
+      logger: this.#log,
+    });
   }
 
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#scheduleResync();
+    this.#resync.start();
     void this.#poll();
   }
 
   stop(): void {
     this.#running = false;
     this.#timer?.cancel();
-    this.#resyncTimer?.cancel();
+    this.#resync.stop();
   }
 
   async #list(): Promise<Map<string, ListedContainer>> {
@@ -142,7 +149,7 @@ export class StatePoller {
       if (this.#failing) this.#log.info('container list answers again');
       this.#failing = false;
       // The first list, or the first after a failure, has nothing to compare with: a resync settles it.
-      if (!before) this.#resync();
+      if (!before) this.#resync.now();
       else for (const event of changesBetween(before, now, new Date(this.#clock.now()))) this.#emit(event);
     } catch (err) {
       if (!this.#failing) this.#log.warn({ err: messageOf(err) }, 'container list failed');
@@ -162,25 +169,6 @@ export class StatePoller {
     } catch (err) {
       this.#log.error({ err: messageOf(err) }, 'event handler threw');
     }
-  }
-
-  #scheduleResync(): void {
-    if (!this.#running || !this.#options.onResync) return;
-    this.#resyncTimer = this.#clock.setTimeout(
-      () => {
-        this.#resync();
-        this.#scheduleResync();
-      },
-      this.#options.resyncIntervalMs ?? 5 * 60_000,
-    );
-  }
-
-  #resync(): void {
-    const onResync = this.#options.onResync;
-    if (!onResync) return;
-    Promise.resolve()
-      .then(onResync)
-      .catch((err: unknown) => this.#log.error({ err: messageOf(err) }, 'resync failed'));
   }
 }
 

@@ -516,7 +516,12 @@ export class PodSync {
       now: new Date(o.clock.now()),
       ...(vmSizing ? { vmSizing } : {}),
     });
-    const sized = withResize(built, pod, vm, resize, new Date(o.clock.now()), limits?.inPlaceResize ?? true);
+    const sized = withResize(built, pod, {
+      vm,
+      report: resize,
+      now: new Date(o.clock.now()),
+      inPlace: limits?.inPlaceResize ?? true,
+    });
     const status = override ? { ...sized, ...override } : sized;
     if (!statusChanged(pod.status, status)) return;
     this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');

@@ -46,7 +46,7 @@ const vm = (nanoCpus: number, cpuShares: number): PodVmStatus => ({
 });
 
 test('applied as asked: the spec is allocated and actual', (t) => {
-  const s = withResize(built, pod, vm(300_000_000, 153), {}, now);
+  const s = withResize(built, pod, { vm: vm(300_000_000, 153), report: {}, now });
   t.deepEqual(s.containerStatuses?.[0]?.allocatedResources, { cpu: '150m' });
   t.deepEqual(s.containerStatuses?.[0]?.resources, resources);
   t.deepEqual(
@@ -60,7 +60,7 @@ test('applied as asked: the spec is allocated and actual', (t) => {
 
 test('pending: the last allocation and resources stay, and the condition carries reason and generation', (t) => {
   const pending = { reason: 'Infeasible' as const, message: "Node didn't have enough capacity: cpu" };
-  const s = withResize(built, pod, vm(200_000_000, 102), { pending }, now);
+  const s = withResize(built, pod, { vm: vm(200_000_000, 102), report: { pending }, now });
   t.deepEqual(s.containerStatuses?.[0]?.allocatedResources, { cpu: '100m' });
   t.deepEqual(s.containerStatuses?.[0]?.resources?.limits, { cpu: '200m' });
   t.like(

@@ -62,11 +62,15 @@ function condition(
 export function withResize(
   status: V1PodStatus,
   pod: V1Pod,
-  vm: PodVmStatus | undefined,
-  report: ResizeReport,
-  now: Date,
-  inPlace = true,
+  context: {
+    vm: PodVmStatus | undefined;
+    report: ResizeReport;
+    now: Date;
+    /** False on a layout that cannot resize a running container (vm-per-pod). */
+    inPlace?: boolean;
+  },
 ): V1PodStatus {
+  const { vm, report, now, inPlace = true } = context;
   const previous = (name: string) => pod.status?.containerStatuses?.find((s) => s.name === name);
   const containerStatuses = status.containerStatuses?.map((s) => {
     const spec = pod.spec?.containers.find((c) => c.name === s.name);

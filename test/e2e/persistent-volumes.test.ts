@@ -219,7 +219,8 @@ test.serial(
     await core().deleteNamespacedPersistentVolumeClaim({ name: 'data-web-0', namespace: node.ns });
     await waitGone(`VCH volume ${pvName} removed`, () => vchVolume(pvName));
     await waitGone(`PV ${pvName} deleted`, () => readVolumeObject(pvName));
-    t.pass();
+    t.is(await vchVolume(pvName), undefined, 'the VCH volume stays removed');
+    t.is(await readVolumeObject(pvName), undefined, 'the PV stays deleted');
   },
 );
 

@@ -241,17 +241,16 @@ export interface MemberOptions {
   pidTargetId?: string;
 }
 
-export function containerCreateOptions(
+/** The container's process as both layouts create it: image, user, command, env, terminal, stop. */
+export function processOptions(
   spec: PodVmSpec,
   container: ContainerSpec,
-  options: MemberOptions,
+  image: ImageCommand,
 ): Docker.ContainerCreateOptions {
-  const { entrypoint, cmd } = resolveCommand(container, options.image);
-  const joined = `container:${options.sandboxId}`;
+  const { entrypoint, cmd } = resolveCommand(container, image);
   const grace = spec.terminationGracePeriodSeconds;
-  const user = dockerUser(container.security, options.image);
+  const user = dockerUser(container.security, image);
   return {
-    name: dockerName(spec.pod, container.name, options.attempt),
     Image: container.image,
     ...(user !== undefined ? { User: user } : {}),
     // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
@@ -263,6 +262,18 @@ export function containerCreateOptions(
     OpenStdin: container.stdin ?? false,
     StdinOnce: container.stdinOnce ?? false,
     ...(grace !== undefined ? { StopTimeout: grace } : {}),
+  };
+}
+
+export function containerCreateOptions(
+  spec: PodVmSpec,
+  container: ContainerSpec,
+  options: MemberOptions,
+): Docker.ContainerCreateOptions {
+  const joined = `container:${options.sandboxId}`;
+  return {
+    name: dockerName(spec.pod, container.name, options.attempt),
+    ...processOptions(spec, container, options.image),
     Labels: buildLabels({
       nodeName: spec.nodeName,
       pod: spec.pod,

@@ -5,7 +5,7 @@
 // no `container:` network, IPC or PID mode, no host bind mounts, no privileges.
 import type Docker from 'dockerode';
 import { VicError } from '../../shared/errors.js';
-import { dockerUser, resolveCommand, podHostname, type ImageCommand } from '../container-config.js';
+import { podHostname, processOptions, type ImageCommand } from '../container-config.js';
 import { buildLabels, dockerName, specHash } from '../labels.js';
 import type { ContainerSpec, PodVmSpec, Resources } from '../types.js';
 import { appliedFrom } from '../update.js';
@@ -84,9 +84,7 @@ export function vmPerPodCreateOptions(
   container: ContainerSpec,
   options: VmMemberOptions,
 ): Docker.ContainerCreateOptions {
-  const { entrypoint, cmd } = resolveCommand(container, options.image);
   const grace = spec.terminationGracePeriodSeconds;
-  const user = dockerUser(container.security, options.image);
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostIp?: string; HostPort: string }[]> = {};
   // Only the app container owns the pod's ports: an init container's VM has an address of its own.
@@ -102,19 +100,9 @@ export function vmPerPodCreateOptions(
   }
   return {
     name: dockerName(spec.pod, container.name, options.attempt),
-    Image: container.image,
+    ...processOptions(spec, container, options.image),
     Hostname: podHostname(spec),
     ...(spec.domainname ? { Domainname: spec.domainname } : {}),
-    ...(user !== undefined ? { User: user } : {}),
-    // An empty list (not absent) tells Docker not to fall back to the image's ENTRYPOINT.
-    Entrypoint: entrypoint,
-    Cmd: cmd,
-    Env: (container.env ?? []).map((e) => `${e.name}=${e.value}`),
-    ...(container.workingDir ? { WorkingDir: container.workingDir } : {}),
-    Tty: container.tty ?? false,
-    OpenStdin: container.stdin ?? false,
-    StdinOnce: container.stdinOnce ?? false,
-    ...(grace !== undefined ? { StopTimeout: grace } : {}),
     ExposedPorts: exposed,
     Labels: buildLabels({
       nodeName: spec.nodeName,

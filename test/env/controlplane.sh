@@ -97,7 +97,8 @@ start_apiserver() {
     --requestheader-group-headers X-Remote-Group \
     --requestheader-username-headers X-Remote-User \
     --proxy-client-cert-file "$P/front-proxy-client.crt" --proxy-client-key-file "$P/front-proxy-client.key" \
-    --enable-aggregator-routing=true
+    --enable-aggregator-routing=true \
+    --feature-gates ContainerStopSignals=true
 }
 
 stop-apiserver() { stop_bg kube-apiserver; }

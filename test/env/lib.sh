@@ -17,7 +17,9 @@ export VK_PID_DIR=$VK_ENV_DIR/pids
 export VK_DOCKER_DIR=${VK_DOCKER_DIR:-/var/tmp/vic-kubelet-docker}
 export VK_DOCKER_SOCK=$VK_DOCKER_DIR/docker.sock
 export VK_DOCKER_BRIDGE=${VK_DOCKER_BRIDGE:-vk-br0}
-export VK_DOCKER_BRIDGE_CIDR=${VK_DOCKER_BRIDGE_CIDR:-172.31.254.1/24}
+# A /20 (172.31.240.0-172.31.255.255, about 4,000 pod VMs): the bench's 500-pod bursts need more than a
+# /24's 250 addresses. The bridge keeps its address, which the API server's certificate names.
+export VK_DOCKER_BRIDGE_CIDR=${VK_DOCKER_BRIDGE_CIDR:-172.31.254.1/20}
 
 export VK_ETCD_PORT=${VK_ETCD_PORT:-23790}
 export VK_APISERVER_PORT=${VK_APISERVER_PORT:-16443}
@@ -81,7 +83,11 @@ wait_for() {
 ensure_bridge() {
   local name=$1 cidr=$2
   ip link show "$name" >/dev/null 2>&1 || ip link add "$name" type bridge
-  ip -4 addr show dev "$name" | grep -q "inet ${cidr%/*}/" || ip addr add "$cidr" dev "$name"
+  if ! ip -4 addr show dev "$name" | grep -q "inet $cidr "; then
+    # A bridge left from an older configuration (another prefix) takes the one asked now.
+    ip addr flush dev "$name"
+    ip addr add "$cidr" dev "$name"
+  fi
   ip link set "$name" up
 }
 

@@ -182,10 +182,17 @@ test('an ephemeral container joins the sandbox, and its target container PID nam
   t.is(alone.HostConfig?.PidMode, undefined);
 });
 
-test('a store volume (a claim) is mounted by its own name, and the sandbox leaves it alone', (t) => {
+test('a store volume (a claim) is mounted by its own name, by the sandbox too (its root takes fsGroup)', (t) => {
   const withClaim: PodVmSpec = { ...spec, volumes: [{ name: 'data', source: 'pvc-1234' }] };
   const sandbox = sandboxCreateOptions(withClaim, { image: 'pause', attempt: 0 });
-  t.deepEqual(sandbox.HostConfig?.Mounts, []);
+  t.deepEqual(sandbox.HostConfig?.Mounts, [
+    {
+      Type: 'volume',
+      Source: 'pvc-1234',
+      Target: '/.vic-kubelet/volumes/data',
+      VolumeOptions: { NoCopy: true },
+    },
+  ]);
   const o = containerCreateOptions(withClaim, withClaim.containers[0]!, {
     sandboxId: 'sb',
     role: 'app',

@@ -11,7 +11,7 @@ import type {
   Resources,
   VolumeMount,
 } from './types.js';
-import { dockerVolumeName, podVolumeDockerName, sandboxVolumePath } from './volumes.js';
+import { podVolumeDockerName, sandboxVolumePath } from './volumes.js';
 
 export interface ImageCommand {
   entrypoint: string[];
@@ -186,16 +186,14 @@ export function sandboxCreateOptions(
       // Other containers can only join an IPC namespace that was made shareable.
       IpcMode: 'shareable',
       RestartPolicy: { Name: 'no' },
-      // Every pod volume, so that content can be written through the sandbox (the archive endpoint).
-      // Store volumes are left out: nothing is written into them, and the sandbox never holds them.
-      Mounts: (spec.volumes ?? [])
-        .filter((v) => !v.source)
-        .map((v) => ({
-          Type: 'volume' as const,
-          Source: dockerVolumeName(spec.pod.uid, v.name),
-          Target: sandboxVolumePath(v.name),
-          VolumeOptions: noCopy,
-        })),
+      // Every pod volume, so that content and volume roots can be written through the sandbox (the
+      // archive endpoint): a claim's store volume too, whose root takes the pod's fsGroup.
+      Mounts: (spec.volumes ?? []).map((v) => ({
+        Type: 'volume' as const,
+        Source: podVolumeDockerName(spec, v.name),
+        Target: sandboxVolumePath(v.name),
+        VolumeOptions: noCopy,
+      })),
       ...(spec.dns?.nameservers?.length ? { Dns: spec.dns.nameservers } : {}),
       ...(spec.dns?.searches?.length ? { DnsSearch: spec.dns.searches } : {}),
       ...(spec.dns?.options?.length ? { DnsOptions: spec.dns.options } : {}),
@@ -262,6 +260,7 @@ export function processOptions(
     OpenStdin: container.stdin ?? false,
     StdinOnce: container.stdinOnce ?? false,
     ...(grace !== undefined ? { StopTimeout: grace } : {}),
+    ...(container.stopSignal ? { StopSignal: container.stopSignal } : {}),
   };
 }
 

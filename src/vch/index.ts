@@ -3,6 +3,7 @@ import type { Duplex, Readable } from 'node:stream';
 import type { Clock } from '../shared/clock.js';
 import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { ProcessIdentities } from './process-identity.js';
 import { detectProfile, profileSummary, type ProfileOverrides, type VchProfile } from './abilities.js';
 import { createClient, type TlsOptions, type VchClient } from './client.js';
 import { Sessions, type AttachIO, type ExecTarget, type ExitResult } from './exec.js';
@@ -188,7 +189,12 @@ export class Vch {
       layout,
       ...(options.sandboxImage ? { sandboxImage: options.sandboxImage } : {}),
     });
-    const statusReader = new StatusReader(this.client, options.nodeName);
+    const statusReader = new StatusReader(this.client, options.nodeName, {
+      // The process identity needs the image's files: only where the VCH serves archives.
+      identities: new ProcessIdentities(this.client, {
+        enabled: () => knowledge.current()?.abilities.archives !== false,
+      }),
+    });
     const logs = new Logs(this.client, options.nodeName);
     const sessions = new Sessions(this.client, options.nodeName, this.#logger);
     const forwarder = new PortForwarder(this.client, options.nodeName, sessions, options.portForward);

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { containerState, dockerTime, repoDigestOf, type InspectState } from './status.js';
+import { containerState, dockerTime, repoDigestOf, stopSignalName, type InspectState } from './status.js';
 
 const base: InspectState = {
   Status: 'exited',
@@ -68,4 +68,12 @@ test('the repo digest is the one that names the container image, else the first,
   );
   t.is(repoDigestOf('busybox', [`busybox@${digest}`]), `busybox@${digest}`);
   t.is(repoDigestOf('nginx', [`mirror/nginx@${digest}`]), `mirror/nginx@${digest}`);
+});
+
+test('the stop signal as Kubernetes spells it: SIGTERM by default, names and numbers from Docker', (t) => {
+  t.is(stopSignalName(undefined), 'SIGTERM');
+  t.is(stopSignalName(''), 'SIGTERM');
+  t.is(stopSignalName('SIGUSR1'), 'SIGUSR1');
+  t.is(stopSignalName('quit'), 'SIGQUIT');
+  t.is(stopSignalName('9'), 'SIGKILL');
 });

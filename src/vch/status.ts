@@ -2,7 +2,9 @@
 // pod IP, read from Docker inspect. How Kubernetes spells those IDs (docker://, docker-pullable://)
 // is the provider's business.
 import type Docker from 'dockerode';
+import { constants as osConstants } from 'node:os';
 import { callOrUndefined, type VchClient } from './client.js';
+import type { ProcessIdentities } from './process-identity.js';
 import { parseLabels } from './labels.js';
 import { appliedOf } from './update.js';
 import { getPodVm, isVirtualSandbox, latestMembers, networkOwner, virtualSandbox } from './list.js';
@@ -93,6 +95,20 @@ export function podIpOf(info: Pick<Docker.ContainerInspectInfo, 'NetworkSettings
   return undefined;
 }
 
+/**
+ * The signal a stop sends, as Kubernetes spells it (`SIGTERM`, `SIGRTMIN+3`): Docker keeps what it
+ * was given at create, the image's STOPSIGNAL in its place, or nothing for its default, SIGTERM.
+ */
+export function stopSignalName(configured: string | undefined): string {
+  const value = (configured ?? '').trim().toUpperCase();
+  if (!value) return 'SIGTERM';
+  if (/^\d+$/.test(value)) {
+    const found = Object.entries(osConstants.signals).find(([, n]) => n === Number(value));
+    return found ? found[0] : value;
+  }
+  return value.startsWith('SIG') ? value : `SIG${value}`;
+}
+
 export function containerStatusOf(
   info: Docker.ContainerInspectInfo,
   repoDigests: readonly string[],
@@ -120,17 +136,24 @@ export function containerStatusOf(
     status.lastState = containerState(previous.State);
     status.lastStateId = previous.Id;
   }
-  if (labels.role !== 'sandbox') status.applied = labels.askedResources ?? appliedOf(info.HostConfig);
+  if (labels.role !== 'sandbox') {
+    status.applied = labels.askedResources ?? appliedOf(info.HostConfig);
+    // dockerode's inspect type leaves StopSignal out; the engine sends it.
+    status.stopSignal = stopSignalName((info.Config as { StopSignal?: string }).StopSignal);
+  }
   return status;
 }
 
 export class StatusReader {
   readonly #client: VchClient;
   readonly #nodeName: string;
+  /** Absent on a VCH without the archive endpoint: the process's identity is then not reported. */
+  readonly #identities: ProcessIdentities | undefined;
 
-  constructor(client: VchClient, nodeName: string) {
+  constructor(client: VchClient, nodeName: string, options: { identities?: ProcessIdentities } = {}) {
     this.#client = client;
     this.#nodeName = nodeName;
+    this.#identities = options.identities;
   }
 
   /** The status of one pod VM; undefined when the VCH has no container of it. */
@@ -154,7 +177,9 @@ export class StatusReader {
         previous ? this.#inspect(previous.id) : undefined,
       ]);
       if (!info) return undefined;
-      return containerStatusOf(info, await repoDigests(info.Image), prev);
+      const status = containerStatusOf(info, await repoDigests(info.Image), prev);
+      if (status && status.role !== 'sandbox') await this.#addUser(status, info);
+      return status;
     };
     const latest = latestMembers(vm);
     const previousOf = (m: PodVmMember): PodVmMember | undefined =>
@@ -186,6 +211,21 @@ export class StatusReader {
       else (s.role === 'init' ? result.initContainers : result.containers).push(s);
     }
     return result;
+  }
+
+  /** The identity the container's process runs as, when the VCH lets its image files be read. */
+  async #addUser(status: ContainerStatus, info: Docker.ContainerInspectInfo): Promise<void> {
+    if (!this.#identities) return;
+    try {
+      const user = await this.#identities.of(
+        info.Id,
+        info.Config.User,
+        info.HostConfig.GroupAdd ?? undefined,
+      );
+      if (user) status.user = user;
+    } catch {
+      // Left out this time (a busy or restarting VCH); the next status read tries again.
+    }
   }
 
   #inspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {

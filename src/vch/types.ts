@@ -111,6 +111,8 @@ export interface ContainerSpec {
   security?: ContainerSecurity;
   /** An ephemeral container's target: it joins that container's PID namespace (`kubectl debug --target`). */
   targetContainer?: string;
+  /** `lifecycle.stopSignal`: the signal a stop sends instead of the image's STOPSIGNAL or SIGTERM. */
+  stopSignal?: string;
 }
 
 // ---- Security and hosts (the spec helper's block) ---------------------------------------------
@@ -186,6 +188,14 @@ export type ContainerState =
       finishedAt?: Date;
     };
 
+/** Who a container's process runs as (src/vch/process-identity.ts). */
+export interface ProcessIdentity {
+  uid: number;
+  gid: number;
+  /** The primary gid first, then every other group the process holds, without repeats. */
+  supplementalGroups: number[];
+}
+
 export interface ContainerStatus {
   name: string;
   role: ContainerRole;
@@ -208,6 +218,10 @@ export interface ContainerStatus {
   backoffFrom?: number;
   /** The CPU and memory the container runs with now (an in-place resize changes them). */
   applied?: AppliedResources;
+  /** The signal a stop sends (`SIGTERM` unless the spec or the image says otherwise). */
+  stopSignal?: string;
+  /** Who the process runs as, when the VCH lets the image's passwd and group files be read. */
+  user?: ProcessIdentity;
 }
 
 export interface PodVmStatus {

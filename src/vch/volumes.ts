@@ -88,8 +88,11 @@ export interface VolumeWrites {
   sandboxId: string;
   /** A sandbox just created: nothing was written into its volumes yet, no state to read back. */
   fresh?: boolean;
-  /** emptyDir roots to set as a kubelet makes them. */
-  roots?: ReadonlyArray<{ volume: string; gid?: number }>;
+  /**
+   * Volume roots to set as a kubelet makes them: emptyDir roots, and a claim's root under fsGroup
+   * (`source`: the store volume behind the claim).
+   */
+  roots?: ReadonlyArray<{ volume: string; gid?: number; mode?: number; source?: string }>;
   /** Content volumes (configMap, secret, downwardAPI, projected), written only when changed. */
   contents: ReadonlyArray<{ volume: string; files: readonly VolumeFile[]; gid?: number }>;
 }
@@ -162,10 +165,10 @@ export function snapshotEntries(options: {
  * mode 0777, setgid with the fsGroup. Docker's extraction skips the metadata of an archive's own
  * root ("."), so the entry is the volume's mount point, written from its parent.
  */
-function rootEntry(volume: string, gid: number | undefined): TarEntry {
+function rootEntry(volume: string, gid: number | undefined, mode = 0o777): TarEntry {
   return gid !== undefined
-    ? { kind: 'dir', path: volume, mode: 0o2777, gid }
-    : { kind: 'dir', path: volume, mode: 0o777 };
+    ? { kind: 'dir', path: volume, mode: mode | 0o2000, gid }
+    : { kind: 'dir', path: volume, mode };
 }
 
 /** Removes every volume of a pod on a node, found by label; removing nothing is fine. */
@@ -237,7 +240,7 @@ export class PodVolumes {
    * small archive then empties the superseded slots. Returns the volumes whose content was written.
    */
   async write(w: VolumeWrites): Promise<string[]> {
-    const entries: TarEntry[] = (w.roots ?? []).map((r) => rootEntry(r.volume, r.gid));
+    const entries: TarEntry[] = (w.roots ?? []).map((r) => rootEntry(r.volume, r.gid, r.mode));
     const stale: TarEntry[] = [];
     const written: Array<[string, WrittenState]> = [];
     for (const c of w.contents) {
@@ -303,7 +306,12 @@ export class PodVolumes {
   async #through(w: VolumeWrites, write: (containerId: string) => Promise<void>): Promise<void> {
     if (!isVirtualSandbox(w.sandboxId)) return write(w.sandboxId);
     const uid = podUidOfVirtualSandbox(w.sandboxId);
-    const volumes = [...new Set([...(w.roots ?? []), ...w.contents].map((v) => v.volume))];
+    // The Docker volume behind each pod volume written: a claim's store volume, else the pod's own.
+    const sources = new Map(
+      (w.roots ?? []).map((r) => [r.volume, r.source ?? dockerVolumeName(uid, r.volume)]),
+    );
+    for (const c of w.contents)
+      if (!sources.has(c.volume)) sources.set(c.volume, dockerVolumeName(uid, c.volume));
     if (!this.#writer) throw new VicError('Internal', 'no volume writer image is configured for this VCH');
     const image = this.#writer.image;
     await this.#writer.ensure(image);
@@ -317,7 +325,7 @@ export class PodVolumes {
           Cmd: ['vic-kubelet-volume-writer'],
           Labels: { [Label.node]: this.#nodeName, [`${LABEL_PREFIX}volume-writer`]: uid },
           // Named volumes as Binds: the one volume form a VIC VCH reads.
-          HostConfig: { Binds: volumes.map((v) => `${dockerVolumeName(uid, v)}:${sandboxVolumePath(v)}`) },
+          HostConfig: { Binds: [...sources].map(([v, source]) => `${source}:${sandboxVolumePath(v)}`) },
         },
       } as Docker.ContainerCreateOptions),
     );

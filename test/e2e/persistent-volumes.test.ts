@@ -353,3 +353,25 @@ test.serial(
     );
   },
 );
+
+test.serial(
+  'fsGroup: a non-root pod owns its claim’s root (group fsGroup, setgid) and can write there',
+  async (t) => {
+    t.timeout(4 * 60_000);
+    await createClaim(claim('owned', deleteClass));
+    // Without fsGroup a new volume's root is root's 0755 and uid 1000 could not write: the point of fsGroup.
+    const script = 'stat -c "%a %g" /data; touch /data/written && echo wrote; sleep 3600';
+    await createPod(
+      node.ns,
+      'owner',
+      on({
+        securityContext: { runAsUser: 1000, runAsGroup: 1000, fsGroup: 2000 },
+        containers: [shell('main', script, { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+        volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'owned' } }],
+      }),
+    );
+    await running('owner');
+    const lines = (await logsOf('owner')).trim().split('\n');
+    t.deepEqual(lines, ['2775 2000', 'wrote']);
+  },
+);

@@ -299,3 +299,71 @@ test('observedGeneration follows a spec update, on the status and on each kubele
   );
   t.true(kubeletConditions.length >= 4);
 });
+
+test('status.user is who the process is, as `id` prints it (explicit ids, and the image’s root with its groups)', async (t) => {
+  const print = 'echo "$(id -u) $(id -g) $(id -G)"; sleep 3600';
+  await createPod(
+    node.ns,
+    'who',
+    podOn(node.vk.nodeName, {
+      securityContext: { supplementalGroups: [3003], fsGroup: 4004 },
+      containers: [
+        shell('asked', print, { securityContext: { runAsUser: 1001, runAsGroup: 2002 } }),
+        shell('image', print),
+      ],
+    }),
+  );
+  const pod = await podWhere(node.ns, 'who', 'both containers with a user', (p) =>
+    ['asked', 'image'].every((c) => containerStatus(p, c)?.user?.linux !== undefined),
+  );
+  for (const c of ['asked', 'image']) {
+    const line = (await kubectl(['logs', '-n', node.ns, 'who', '-c', c])).stdout.trim();
+    const [uid, gid, ...groups] = line.split(/\s+/).map(Number);
+    const user = containerStatus(pod, c)?.user?.linux;
+    t.is(user?.uid, uid, `${c}: ${line}`);
+    t.is(user?.gid, gid, `${c}: ${line}`);
+    t.deepEqual(
+      [...(user?.supplementalGroups ?? [])].sort((a, b) => a - b),
+      [...groups].sort((a, b) => a - b),
+      c,
+    );
+  }
+  t.is(containerStatus(pod, 'asked')?.user?.linux?.uid, 1001);
+  t.true(containerStatus(pod, 'asked')?.user?.linux?.supplementalGroups?.includes(4004));
+});
+
+test('lifecycle.stopSignal: a liveness kill sends the asked signal; status reports it, and SIGTERM where unset', async (t) => {
+  // The process says which signal stopped it; a failing liveness probe stops it (Killing), the
+  // restarted container keeps the previous attempt's log for `logs --previous`.
+  const traps =
+    "trap 'echo stopped-by-USR1; exit 0' USR1; trap 'echo stopped-by-TERM; exit 0' TERM; " +
+    '(sleep 3; touch /tmp/die) & while true; do sleep 1; done';
+  await createPod(
+    node.ns,
+    'stopsig',
+    podOn(node.vk.nodeName, {
+      os: { name: 'linux' },
+      containers: [
+        shell('usr1', traps, {
+          lifecycle: { stopSignal: 'SIGUSR1' },
+          livenessProbe: {
+            exec: { command: ['test', '!', '-f', '/tmp/die'] },
+            periodSeconds: 1,
+            failureThreshold: 1,
+          },
+        }),
+        shell('default', 'sleep 3600'),
+      ],
+    }),
+  );
+  const pod = await podWhere(
+    node.ns,
+    'stopsig',
+    'usr1 restarted once',
+    (p) => (containerStatus(p, 'usr1')?.restartCount ?? 0) >= 1,
+  );
+  const previous = await kubectl(['logs', '-n', node.ns, 'stopsig', '-c', 'usr1', '--previous']);
+  t.is(previous.stdout.trim(), 'stopped-by-USR1');
+  t.is(containerStatus(pod, 'usr1')?.stopSignal, 'SIGUSR1');
+  t.is(containerStatus(pod, 'default')?.stopSignal, 'SIGTERM');
+});

@@ -87,7 +87,7 @@ test('lifecycle fields the node does not implement are refused by name', (t) => 
           name: 'main',
           image: 'i',
           restartPolicy: 'Always',
-          lifecycle: { preStop: { tcpSocket: { port: 80 } }, stopSignal: 'SIGUSR1' },
+          lifecycle: { preStop: { tcpSocket: { port: 80 } } },
         },
       ],
       initContainers: [{ name: 'side', image: 'i', restartPolicy: 'Always' }],
@@ -97,7 +97,6 @@ test('lifecycle fields the node does not implement are refused by name', (t) => 
   t.false(decision.admitted);
   t.deepEqual(unsupportedFields(pod), [
     'spec.containers[main].restartPolicy',
-    'spec.containers[main].lifecycle.stopSignal',
     'spec.containers[main].lifecycle.preStop.tcpSocket',
   ]);
 });

@@ -27,7 +27,6 @@ export function unsupportedLifecycleFields(pod: V1Pod): string[] {
       // policy of app containers (1.34+) is not implemented.
       if (field === 'containers' && c.restartPolicy) found.push(`${at}.restartPolicy`);
       if (c.restartPolicyRules?.length) found.push(`${at}.restartPolicyRules`);
-      if (c.lifecycle?.stopSignal) found.push(`${at}.lifecycle.stopSignal`);
       found.push(...handlerFields(`${at}.lifecycle.postStart`, c.lifecycle?.postStart));
       found.push(...handlerFields(`${at}.lifecycle.preStop`, c.lifecycle?.preStop));
     }

@@ -83,6 +83,9 @@ function containerStatus(
   };
   const containerID = status ? kubeContainerId(status.id) : undefined;
   if (containerID) base.containerID = containerID;
+  // What the runtime reports of the container it made (kubelet_pods.go convertContainerStatus).
+  if (status?.stopSignal) base.stopSignal = status.stopSignal;
+  if (status?.user) base.user = { linux: { ...status.user } };
   if (status && inputs.vmSizing) base.resources = vmResources(spec, inputs.vmSizing);
   // The kubelet's termination message replaces what the runtime said of the exit; the previous
   // attempt keeps its own (kuberuntime_container.go, getTerminationMessage per container).

@@ -480,6 +480,7 @@ export class PodSync {
       freshSandbox: ctx.freshSandbox === true,
       sources: ctx.sources,
       downward: downwardContext(o, ctx.pod, ctx.status),
+      ...(ctx.claims ? { claims: ctx.claims } : {}),
     });
   }
 

@@ -40,6 +40,7 @@ export function containerSpec(c: V1Container, env: EnvVar[], pod?: V1Pod): Conta
   if (c.stdin) spec.stdin = true;
   if (c.stdinOnce) spec.stdinOnce = true;
   if (c.imagePullPolicy) spec.imagePullPolicy = c.imagePullPolicy as PullPolicy;
+  if (c.lifecycle?.stopSignal) spec.stopSignal = c.lifecycle.stopSignal;
   if (c.ports) {
     spec.ports = c.ports.map((p) => ({
       containerPort: p.containerPort,

@@ -2,7 +2,7 @@
 // content volumes are written before any container starts, and rewritten (atomically, by src/vch)
 // when their sources change or a token nears its renewal, on a periodic pass as the kubelet's
 // volume manager does (its sync period is about a minute).
-import type { CoreV1Api, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Api, V1Pod, V1Volume } from '@kubernetes/client-node';
 import type { Clock } from '../../../shared/clock.js';
 import { messageOf } from '../../../shared/errors.js';
 import type { Logger } from '../../../shared/logger.js';
@@ -29,6 +29,34 @@ export interface PodVolumeManagerOptions {
 
 export type PopulateResult =
   { ok: true; resyncAfterMs?: number } | { ok: false; message: string; retryAfterMs: number };
+
+function emptyDirRoots(volumes: readonly V1Volume[], owner: { gid?: number }) {
+  return volumes
+    .filter((v) => v.emptyDir && v.emptyDir.medium !== 'Memory')
+    .map((v) => ({ volume: v.name, ...owner }));
+}
+
+/**
+ * Under fsGroup, a claim's root as the kubelet's SetVolumeOwnership leaves it (pkg/volume/
+ * volume_linux.go): group fsGroup, setgid, group read and search, and write unless every mount of
+ * it is read-only (a new VCH volume's root is 0755, so 02775 or 02755). Only the root: the
+ * archive endpoint cannot change the owner of files already in the volume without rewriting them,
+ * and files made later inherit the group through setgid.
+ */
+function claimRoots(pod: V1Pod, gid: number | undefined, claims: ClaimSources | undefined) {
+  if (gid === undefined || !claims) return [];
+  const spec = pod.spec;
+  const mounts = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].flatMap(
+    (c) => c.volumeMounts ?? [],
+  );
+  return (spec?.volumes ?? []).flatMap((v) => {
+    const source = v.persistentVolumeClaim ? claims.get(v.name) : undefined;
+    if (!source) return [];
+    const writable =
+      !v.persistentVolumeClaim?.readOnly && mounts.some((m) => m.name === v.name && !m.readOnly);
+    return [{ volume: v.name, gid, mode: writable ? 0o775 : 0o755, source }];
+  });
+}
 
 export class PodVolumeManager {
   readonly #o: PodVolumeManagerOptions;
@@ -59,16 +87,21 @@ export class PodVolumeManager {
    */
   async populate(
     pod: V1Pod,
-    options: { sandboxId: string; freshSandbox: boolean; sources: ConfigSources; downward: DownwardContext },
+    options: {
+      sandboxId: string;
+      freshSandbox: boolean;
+      sources: ConfigSources;
+      downward: DownwardContext;
+      /** The store volumes behind the pod's claims. */
+      claims?: ClaimSources;
+    },
   ): Promise<PopulateResult> {
     const volumes = pod.spec?.volumes ?? [];
     const uid = pod.metadata?.uid ?? '';
     const gid = fsGroupOf(pod);
     const owner = gid !== undefined ? { gid } : {};
     const roots = options.freshSandbox
-      ? volumes
-          .filter((v) => v.emptyDir && v.emptyDir.medium !== 'Memory')
-          .map((v) => ({ volume: v.name, ...owner }))
+      ? [...emptyDirRoots(volumes, owner), ...claimRoots(pod, gid, options.claims)]
       : [];
     const content = volumes.filter(isContentVolume);
     if (content.length === 0 && roots.length === 0) return { ok: true };

@@ -41,7 +41,7 @@ export type {
   VchProduct,
 } from './abilities.js';
 export { abilityNames, profileSummary } from './abilities.js';
-export { appliedFrom, sameApplied } from './update.js';
+export { appliedFrom, resourcesFrom, sameApplied } from './update.js';
 export type { LayoutLimits, LayoutSettings, PodLayoutName, VmSize, VmSizing } from './layout/limits.js';
 export { podLayoutNames, vmSizeFor } from './layout/limits.js';
 export { DEFAULT_GRACE_SECONDS, DEFAULT_SANDBOX_IMAGE, type MemberAttempt } from './pod-vm.js';

@@ -19,6 +19,26 @@ export function appliedFrom(resources: Resources | undefined): AppliedResources 
   };
 }
 
+/**
+ * The resources that give back `applied` when created again: the inverse of appliedFrom. CPU shares
+ * become the smallest request with as many shares (1 CPU = 1024 shares).
+ */
+export function resourcesFrom(applied: AppliedResources): Resources | undefined {
+  const limits = {
+    ...(applied.nanoCpus ? { nanoCpus: applied.nanoCpus } : {}),
+    ...(applied.memoryBytes ? { memoryBytes: applied.memoryBytes } : {}),
+  };
+  const requests = {
+    ...(applied.cpuShares ? { nanoCpus: Math.ceil((applied.cpuShares * 1e9) / 1024) } : {}),
+    ...(applied.memoryReservationBytes ? { memoryBytes: applied.memoryReservationBytes } : {}),
+  };
+  const resources: Resources = {
+    ...(Object.keys(requests).length ? { requests } : {}),
+    ...(Object.keys(limits).length ? { limits } : {}),
+  };
+  return Object.keys(resources).length ? resources : undefined;
+}
+
 /** What a container runs with, from its inspected HostConfig; a field left out is unset (no limit). */
 export function appliedOf(host: Docker.HostConfig | undefined): AppliedResources {
   if (!host) return {};

@@ -8,7 +8,7 @@
 // cpu.cfs_quota_us (period 100000) and memory.limit_in_bytes.
 import test from 'ava';
 import type * as k8s from '@kubernetes/client-node';
-import { kubectl, testEnv } from '../support/env.js';
+import { docker, kubectl, testEnv } from '../support/env.js';
 import {
   allRunning,
   containerStatus,
@@ -136,6 +136,21 @@ test.serial(
       (await podEvents(node.ns, 'r')).some((e) => e.reason === 'ResizeDeferred' && e.type === 'Warning'),
     );
 
+    // The container crashes while the resize is pending: its next attempt runs with what it was
+    // allocated (300m, 192Mi), not with the 900m the node has not admitted.
+    const crashed = containerStatus(pending, 'main')?.containerID?.replace('docker://', '') ?? '';
+    await docker().getContainer(crashed).kill({ signal: 'SIGKILL' });
+    const restarted = await podWhere(
+      node.ns,
+      'r',
+      'restarted after the crash, resize still pending',
+      (p) => containerStatus(p, 'main')?.restartCount === 1 && !!containerStatus(p, 'main')?.state?.running,
+      120_000,
+    );
+    t.is(condition(restarted, 'PodResizePending')?.reason, 'Deferred');
+    t.deepEqual(await cgroupLimits(node.ns, 'r'), { quota: 30_000, memory: 192 * mi });
+    t.deepEqual(containerStatus(restarted, 'main')?.allocatedResources, { cpu: '150m', memory: '96Mi' });
+
     // A feasible resize again: the pending condition goes.
     await resize(node.ns, 'r', {
       requests: { cpu: '100m', memory: '96Mi' },
@@ -148,7 +163,7 @@ test.serial(
       (p) =>
         !condition(p, 'PodResizePending') && containerStatus(p, 'main')?.resources?.limits?.cpu === '250m',
     );
-    t.is(containerStatus(done, 'main')?.restartCount, 0);
+    t.is(containerStatus(done, 'main')?.restartCount, 1, 'applied in place: no restart beyond the crash');
     t.is((await cgroupLimits(node.ns, 'r')).quota, 25_000);
   },
 );

@@ -14,6 +14,7 @@ import { containerEnv } from './env.js';
 import { effectivePolicy, ImagePulls } from './image-pulls.js';
 import type { Waiting } from './pod-status.js';
 import { podVmSpec } from './pod-vm-spec.js';
+import { keepAllocatedResources } from './resize/allocated.js';
 import { runAsNonRootViolation } from './security-context.js';
 import type { ContainerPlan } from './state/container-plan.js';
 import type { ClaimSources } from './volumes/plan.js';
@@ -123,7 +124,7 @@ export class ContainerSteps {
         return { changed: true };
       }
       case 'run':
-        return this.#run(ctx, step.name, { attempt: action.attempt, backoffFrom: action.backoffFrom });
+        return this.#run(ctx, step.name, action);
     }
   }
 
@@ -151,8 +152,9 @@ export class ContainerSteps {
   async #run(
     ctx: StepContext,
     name: string,
-    at: { attempt: number; backoffFrom: number },
+    run: { attempt: number; backoffFrom: number; resized?: boolean },
   ): Promise<StepOutcome> {
+    const at = { attempt: run.attempt, backoffFrom: run.backoffFrom };
     const o = this.#o;
     const { pod, waiting } = ctx;
     const fieldPath = fieldPathOf(pod, name);
@@ -204,6 +206,7 @@ export class ContainerSteps {
       ...(ctx.claims ? { claims: ctx.claims } : {}),
     });
     for (const c of [...(spec.initContainers ?? []), ...spec.containers]) c.imagePullPolicy = 'IfNotPresent';
+    if (!run.resized) keepAllocatedResources(spec, name, ctx.status);
     let id: string;
     try {
       await this.#mountTerminationLog(ctx, spec, container, at.attempt);

@@ -465,7 +465,7 @@ export class PodSync {
     const outcome = await this.#steps.act(ctx, {
       name: r.name,
       role: 'app',
-      action: { kind: 'run', attempt, backoffFrom: attempt },
+      action: { kind: 'run', attempt, backoffFrom: attempt, resized: true },
     });
     if (outcome.failed)
       throw new VicError('Internal', `container ${r.name} did not restart after its resize`);

@@ -26,8 +26,12 @@ export type KillReason = 'liveness' | 'startup' | 'podCompleted';
 
 export type ContainerAction =
   | { kind: 'none' }
-  /** Pull, create and start a new container at this attempt. */
-  | { kind: 'run'; attempt: number; backoffFrom: number }
+  /**
+   * Pull, create and start a new container at this attempt. `resized`: a restart that carries out a
+   * resize (resizePolicy RestartContainer) takes the spec's resources; any other restart keeps what
+   * the previous attempt was allocated.
+   */
+  | { kind: 'run'; attempt: number; backoffFrom: number; resized?: boolean }
   /** A container was created but never started (a crash between the two). */
   | { kind: 'start'; id: string }
   /** Restart wanted, but the back-off has not run out. */

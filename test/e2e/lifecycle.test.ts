@@ -51,8 +51,10 @@ test('preStop: the hook’s side effect happens before the container gets its st
   await podWhere(node.ns, 'prestop', 'running', (p) => !!containerStatus(p, 'main')?.state?.running);
   const deleted = await kubectl(['delete', 'pod', 'prestop', '-n', node.ns, '--wait=true', '--timeout=60s']);
   t.is(deleted.exitCode, 0, deleted.stderr);
-  await eventually('the stop signal reached the container', async () =>
-    seen.paths.includes('/term') ? true : undefined,
+  await eventually(
+    'the stop signal reached the container',
+    async () => (seen.paths.includes('/term') ? true : undefined),
+    { lastSeen: () => seen.paths },
   );
   t.deepEqual(seen.paths, ['/prestop', '/term']);
 });

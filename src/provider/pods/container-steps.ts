@@ -35,7 +35,11 @@ export interface ContainerStepsOptions {
   /** Stops one container within its grace period, its preStop hook first. */
   kill: (pod: V1Pod, name: string, id: string, graceSeconds: number | undefined) => Promise<void>;
   /** Runs a container's postStart hook; returns the failure message, if it failed. */
-  postStart?: (pod: V1Pod, container: V1Container, podIP: string | undefined) => Promise<string | undefined>;
+  postStart?: (
+    pod: V1Pod,
+    container: V1Container,
+    at: { containerId: string; podIP: string | undefined },
+  ) => Promise<string | undefined>;
   /** The API server and cluster DNS as pods see them. */
   podConfig?: PodConfig;
   /** What the VCH's pod layout can give a pod (an ephemeral container needs shared namespaces). */
@@ -232,7 +236,7 @@ export class ContainerSteps {
       waiting.set(name, { reason: 'CreateContainerError', message });
       return { changed: true, failed: true, retryAfterMs: configRetryMs };
     }
-    const hookFailure = await o.postStart?.(pod, container, ctx.status?.podIP);
+    const hookFailure = await o.postStart?.(pod, container, { containerId: id, podIP: ctx.status?.podIP });
     if (hookFailure !== undefined) {
       // pkg/kubelet/kuberuntime/kuberuntime_container.go startContainer: a failed postStart hook
       // kills the container; the restart policy then decides.

@@ -30,19 +30,24 @@ export class Hooks {
   async postStart(
     pod: V1Pod,
     container: V1Container,
-    podIP: string | undefined,
+    at: { containerId: string; podIP: string | undefined },
   ): Promise<string | undefined> {
     const handler = container.lifecycle?.postStart;
     if (!handler) return undefined;
     const grace = (pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000;
-    return this.#run(pod, container, handler, Math.min(maxPostStartMs, Math.max(grace, 1000)), podIP);
+    const budgetMs = Math.min(maxPostStartMs, Math.max(grace, 1000));
+    return this.#run(pod, container, handler, { ...at, budgetMs });
   }
 
   /** Runs the preStop hook, if any, for at most `budgetMs`; a failure is logged, as the kubelet does. */
-  async preStop(pod: V1Pod, container: V1Container, budgetMs: number): Promise<void> {
+  async preStop(pod: V1Pod, container: V1Container, containerId: string, budgetMs: number): Promise<void> {
     const handler = container.lifecycle?.preStop;
     if (!handler) return;
-    const failure = await this.#run(pod, container, handler, budgetMs, pod.status?.podIP);
+    const failure = await this.#run(pod, container, handler, {
+      containerId,
+      podIP: pod.status?.podIP,
+      budgetMs,
+    });
     if (failure)
       this.#log.info({ pod: pod.metadata?.name, container: container.name, failure }, 'preStop hook failed');
   }
@@ -51,9 +56,9 @@ export class Hooks {
     pod: V1Pod,
     container: V1Container,
     handler: V1LifecycleHandler,
-    budgetMs: number,
-    podIP: string | undefined,
+    run: { containerId: string; podIP: string | undefined; budgetMs: number },
   ): Promise<string | undefined> {
+    const { containerId, podIP, budgetMs } = run;
     const who = `Container "${container.name}" in Pod "${pod.metadata?.name}_${pod.metadata?.namespace}(${pod.metadata?.uid})"`;
     if (handler.sleep) {
       const ms = Math.min(budgetMs, handler.sleep.seconds * 1000);
@@ -61,7 +66,13 @@ export class Hooks {
       return undefined;
     }
     if (handler.exec) {
-      const target = { uid: pod.metadata?.uid ?? '', containerName: container.name, podIP: undefined };
+      // The container's own ID: the exec takes the engine's lean path, with no lookup (as probes do).
+      const target = {
+        uid: pod.metadata?.uid ?? '',
+        containerName: container.name,
+        containerId,
+        podIP: undefined,
+      };
       const outcome = await runExec(this.#o.exec, target, handler.exec.command ?? [], {
         timeoutMs: budgetMs,
       });

@@ -149,13 +149,13 @@ export class PodSync {
       logger: options.logger,
       clock: options.clock,
       ...(hooks
-        ? { preStop: (pod, container, _id, budgetMs) => hooks.preStop(pod, container, budgetMs) }
+        ? { preStop: (pod, container, id, budgetMs) => hooks.preStop(pod, container, id, budgetMs) }
         : {}),
     });
     this.#steps = new ContainerSteps({
       ...options,
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
-      ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
+      ...(hooks ? { postStart: (pod, container, at) => hooks.postStart(pod, container, at) } : {}),
     });
     this.#resizer = new Resizer({
       pods: options.pods,

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import test from 'ava';
 import { VicError, type ErrorCode } from '../shared/errors.js';
 import { dockerMessage, modemOptions, toVicError } from './client.js';
@@ -69,4 +71,12 @@ test('a VCH that cannot be reached is VchUnavailable, naming the endpoint', (t) 
 test('a VicError passes through unchanged', (t) => {
   const original = new VicError('ImageNotFound', 'x');
   t.is(toVicError(original, 'anything'), original);
+});
+
+test('ssh2 (16 MiB of WebAssembly memory at load) is never loaded: docker-modem gets a client that refuses', (t) => {
+  const require = createRequire(import.meta.url);
+  const path = require.resolve('ssh2', { paths: [dirname(require.resolve('docker-modem'))] });
+  const ssh2 = require(path) as { Client: new () => unknown };
+  const error = t.throws(() => new ssh2.Client());
+  t.regex(error?.message ?? '', /does not connect to a VCH over ssh:\/\//);
 });

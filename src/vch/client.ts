@@ -2,6 +2,8 @@
 // dockerode or socket error into a VicError, in this one place.
 import { Agent as HttpsAgent } from 'node:https';
 import type DockerModem from 'docker-modem';
+// First: it keeps docker-modem from loading ssh2 (16 MiB of WebAssembly memory) for ssh:// hosts.
+import './without-ssh.js';
 import Docker from 'dockerode';
 import { VicError, type ErrorCode } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';

@@ -26,6 +26,12 @@ interface GroupEntry {
 
 const NUMERIC = /^\d+$/;
 
+/** What the engine was told of the process: Config.User and HostConfig.GroupAdd. */
+export interface ProcessConfig {
+  user: string | undefined;
+  groupAdd: readonly string[] | undefined;
+}
+
 function parseColonFile<T>(text: string | undefined, parse: (fields: string[]) => T | undefined): T[] {
   const out: T[] = [];
   for (const line of (text ?? '').split('\n')) {
@@ -111,19 +117,15 @@ export class ProcessIdentities {
   }
 
   /**
-   * The identity of container `id`'s process, given its Config.User and HostConfig.GroupAdd;
-   * undefined when its image files cannot be read (a VCH without the archive endpoint) or name what
-   * the image does not have.
+   * The identity of container `id`'s process, given (when its inspect answers) its Config.User and
+   * HostConfig.GroupAdd; undefined when the container is gone or its image names a user or group
+   * it does not have. The image's files are read while the inspect is under way.
    */
-  of(
-    id: string,
-    user: string | undefined,
-    groupAdd: readonly string[] | undefined,
-  ): Promise<ProcessIdentity | undefined> {
+  of(id: string, config: Promise<ProcessConfig | undefined>): Promise<ProcessIdentity | undefined> {
     if (!this.#enabled()) return Promise.resolve(undefined);
     let found = this.#known.get(id);
     if (!found) {
-      found = this.#read(id, user, groupAdd);
+      found = this.#read(id, config);
       // A failed read is tried again next time (the VCH may have been busy); an answer is kept.
       found.catch(() => this.#known.delete(id));
       if (this.#known.size >= MAX_REMEMBERED) {
@@ -135,16 +137,14 @@ export class ProcessIdentities {
     return found;
   }
 
-  async #read(
-    id: string,
-    user: string | undefined,
-    groupAdd: readonly string[] | undefined,
-  ): Promise<ProcessIdentity | undefined> {
+  async #read(id: string, config: Promise<ProcessConfig | undefined>): Promise<ProcessIdentity | undefined> {
     // A file the image lacks (a scratch image) reads as undefined; any other failure rejects.
-    const [passwd, group] = await Promise.all([
+    const [passwd, group, process] = await Promise.all([
       readContainerFile(this.#client, id, '/etc/passwd', IMAGE_FILE_MAX_BYTES),
       readContainerFile(this.#client, id, '/etc/group', IMAGE_FILE_MAX_BYTES),
+      config,
     ]);
-    return resolveProcessIdentity({ user, groupAdd, passwd, group });
+    if (!process) throw new Error(`container ${id} was not inspected`);
+    return resolveProcessIdentity({ user: process.user, groupAdd: process.groupAdd, passwd, group });
   }
 }

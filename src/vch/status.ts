@@ -15,6 +15,7 @@ import type {
   PodVm,
   PodVmMember,
   PodVmStatus,
+  ProcessIdentity,
 } from './types.js';
 
 /** Docker writes the zero time for "never". */
@@ -172,13 +173,17 @@ export class StatusReader {
       return found;
     };
     const statusOf = async (m: PodVmMember, previous?: PodVmMember): Promise<ContainerStatus | undefined> => {
-      const [info, prev] = await Promise.all([
-        this.#inspect(m.id),
+      const inspected = this.#inspect(m.id);
+      // The image's files are read beside the inspect, not after it (once per container).
+      const user = m.role !== 'sandbox' ? this.#userOf(m.id, inspected) : undefined;
+      const [info, prev, identity] = await Promise.all([
+        inspected,
         previous ? this.#inspect(previous.id) : undefined,
+        user,
       ]);
       if (!info) return undefined;
       const status = containerStatusOf(info, await repoDigests(info.Image), prev);
-      if (status && status.role !== 'sandbox') await this.#addUser(status, info);
+      if (status && identity) status.user = identity;
       return status;
     };
     const latest = latestMembers(vm);
@@ -214,18 +219,17 @@ export class StatusReader {
   }
 
   /** The identity the container's process runs as, when the VCH lets its image files be read. */
-  async #addUser(status: ContainerStatus, info: Docker.ContainerInspectInfo): Promise<void> {
-    if (!this.#identities) return;
-    try {
-      const user = await this.#identities.of(
-        info.Id,
-        info.Config.User,
-        info.HostConfig.GroupAdd ?? undefined,
-      );
-      if (user) status.user = user;
-    } catch {
-      // Left out this time (a busy or restarting VCH); the next status read tries again.
-    }
+  /** The identity the container's process runs as, when the VCH lets its image files be read. */
+  async #userOf(
+    id: string,
+    inspected: Promise<Docker.ContainerInspectInfo | undefined>,
+  ): Promise<ProcessIdentity | undefined> {
+    if (!this.#identities) return undefined;
+    const config = inspected.then((info) =>
+      info ? { user: info.Config.User, groupAdd: info.HostConfig.GroupAdd ?? undefined } : undefined,
+    );
+    // Left out this time when it fails (a busy or restarting VCH); the next status read tries again.
+    return this.#identities.of(id, config).catch(() => undefined);
   }
 
   #inspect(id: string): Promise<Docker.ContainerInspectInfo | undefined> {

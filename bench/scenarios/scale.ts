@@ -9,7 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from '../lib/context.js';
 import { startBenchNode, type BenchNode } from '../lib/bench-node.js';
-import { difference, type RequestCounts } from '../lib/identity.js';
+import { breakdown, difference, perUnit, type RequestCounts } from '../lib/identity.js';
 import { isRunning, PodWatch } from '../lib/pod-watch.js';
 import { benchNamespace, core, createPods, deleteAllPods, idlePod, names } from '../lib/pods.js';
 import { sleep } from '../lib/pool.js';
@@ -73,12 +73,6 @@ function churn(node: BenchNode, ns: string, watch: PodWatch) {
   };
 }
 
-const breakdown = (r: RequestCounts): string =>
-  Object.entries(r)
-    .filter(([k, v]) => k !== 'total' && v > 0)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-
 export async function scale(ctx: BenchContext): Promise<void> {
   const { bursts, concurrency, idleSeconds, churnSeconds } = ctx.scale;
   const largest = Math.max(...bursts);
@@ -108,7 +102,8 @@ export async function scale(ctx: BenchContext): Promise<void> {
       figure: `API requests per churned pod, ${at}`,
       unit: 'requests',
       ours: busy.cycles ? busy.requests.total / busy.cycles : Number.NaN,
-      note: breakdown(busy.requests),
+      note: breakdown(busy.requests, Math.max(1, busy.cycles)),
+      requests: perUnit(busy.requests, Math.max(1, busy.cycles)),
     });
     if (baseline) {
       ctx.report.add('6 footprint', {
@@ -116,14 +111,15 @@ export async function scale(ctx: BenchContext): Promise<void> {
         unit: 'requests/min',
         ours: (idle.requestsPerMin - baseline.requestsPerMin) / pods,
         target: targets.atMost(0, 'requests/min'),
-        note: `node total ${idle.requestsPerMin.toFixed(1)}/min vs ${baseline.requestsPerMin.toFixed(1)}/min at 0 pods (${breakdown(idle.requests)})`,
+        note: `node total ${idle.requestsPerMin.toFixed(1)}/min vs ${baseline.requestsPerMin.toFixed(1)}/min at 0 pods (in ${idleSeconds} s: ${breakdown(idle.requests)})`,
+        requests: perUnit(idle.requests, (pods * idleSeconds) / 60),
       });
     } else {
       ctx.report.add('6 footprint', {
         figure: 'API requests per minute, idle node, 0 pods',
         unit: 'requests/min',
         ours: idle.requestsPerMin,
-        note: breakdown(idle.requests),
+        note: `in ${idleSeconds} s: ${breakdown(idle.requests)}`,
       });
     }
     return idle;
@@ -155,7 +151,8 @@ export async function scale(ctx: BenchContext): Promise<void> {
         unit: 'requests',
         ours: created.total / n,
         target: targets.atMost(4, 'requests'),
-        note: breakdown(created),
+        note: breakdown(created, n),
+        requests: perUnit(created, n),
       });
       if (i === 0 || i === bursts.length - 1) {
         await footprint(n, baseline);
@@ -175,7 +172,8 @@ export async function scale(ctx: BenchContext): Promise<void> {
         unit: 'ms',
         ours: deleteMs,
         floor: raw.deleteMs,
-        note: `API requests per pod deleted ${(deleted.total / n).toFixed(2)} (${breakdown(deleted)})`,
+        note: `API requests per pod deleted ${(deleted.total / n).toFixed(2)} (${breakdown(deleted, n)})`,
+        requests: perUnit(deleted, n),
       });
     }
   } finally {

@@ -125,7 +125,9 @@ export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
                   namespaces: ['*'],
                 },
               ],
-              ...(k.label === 'other' ? { nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] } : {}),
+              ...(k.label === 'other'
+                ? { nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] }
+                : {}),
             },
           ],
         },

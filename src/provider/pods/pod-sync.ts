@@ -10,7 +10,6 @@ import type { LayoutLimits, PodVmLifecycle, VchImages, VchVolumes } from '../../
 import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
-import { strategicMergePatch } from '../kube/patch.js';
 import { admit, type NodeAllocatable } from './admission.js';
 import { apiConfigSources } from './config-sources.js';
 import { ContainerSteps, type StepContext, type StepOutcome } from './container-steps.js';
@@ -32,7 +31,7 @@ import { Termination } from './termination.js';
 import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
-import { statusChanged } from './status-diff.js';
+import { StatusWriter } from './status-writer.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
@@ -63,6 +62,8 @@ export interface PodSyncOptions {
   exec?: ExecInContainer;
   /** A probe changed a container's health: its pod wants a pass. */
   onHealthChange?: (podKey: string) => void;
+  /** A status held for coalescing could not be written after its pass: the pod wants a pass. */
+  onStatusWriteFailed?: (podKey: string) => void;
   /** Probe results by container ID, for tests without a prober. */
   health?: HealthOf;
   /** A container's log, for FallbackToLogsOnError. */
@@ -120,10 +121,17 @@ export class PodSync {
   readonly #messages: TerminationMessages;
   readonly #volumes: PodVolumeManager | undefined;
   readonly #resizer: Resizer;
+  readonly #statuses: StatusWriter;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
+    this.#statuses = new StatusWriter({
+      core: options.core,
+      clock: options.clock,
+      logger: options.logger,
+      ...(options.onStatusWriteFailed ? { onWriteFailed: options.onStatusWriteFailed } : {}),
+    });
     this.#prober = options.exec
       ? new Prober({
           exec: options.exec,
@@ -178,7 +186,15 @@ export class PodSync {
    * Reconciles one pod key. `pod` is the informer's copy (undefined when the pod is gone), `vms`
    * every pod VM on the VCH with this namespace and name, `active` the node's other pods.
    */
-  async sync(key: string, pod: V1Pod | undefined, vms: PodVm[], active: () => V1Pod[]): Promise<SyncResult> {
+  async sync(
+    key: string,
+    informed: V1Pod | undefined,
+    vms: PodVm[],
+    active: () => V1Pod[],
+  ): Promise<SyncResult> {
+    // The status our last patch made, while the informer has not caught up: building on the older
+    // copy would write the same change again.
+    const pod = informed && this.#statuses.freshest(informed);
     const uid = pod?.metadata?.uid;
     // A pod VM whose pod is gone, or was replaced by a new pod of the same name, goes.
     for (const stale of vms.filter((vm) => vm.pod.uid !== uid)) {
@@ -489,6 +505,7 @@ export class PodSync {
     this.#prober?.forget(uid);
     this.#messages.forget(uid);
     this.#steps.forget(uid);
+    this.#statuses.forget(uid);
     this.#admitted.delete(uid);
   }
 
@@ -523,13 +540,12 @@ export class PodSync {
       inPlace: limits?.inPlaceResize ?? true,
     });
     const status = override ? { ...sized, ...override } : sized;
-    if (!statusChanged(pod.status, status)) return;
-    this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
     const body = withClearedFields(status);
     // A resize condition that no longer holds goes (conditions merge by type).
     const stale = staleResizeConditions(pod, status).map((type) => ({ type, $patch: 'delete' }));
     if (stale.length) body.conditions = [...((body.conditions as object[] | undefined) ?? []), ...stale];
-    await this.#patchStatus(pod, body);
+    if (await this.#statuses.write({ pod, status, body }))
+      this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
   }
 
   /** A finished pod whose containers were just stopped: its container statuses say so. */
@@ -559,23 +575,7 @@ export class PodSync {
     });
     const kept = { phase: pod.status?.phase, reason: pod.status?.reason, message: pod.status?.message };
     const status = { ...built, ...kept };
-    if (!statusChanged(pod.status, status)) return;
-    await this.#patchStatus(pod, withClearedFields(status));
-  }
-
-  async #patchStatus(pod: V1Pod, body: Record<string, unknown>): Promise<void> {
-    const name = pod.metadata?.name ?? '';
-    const namespace = pod.metadata?.namespace ?? '';
-    try {
-      await callApi(`update status of pod ${namespace}/${name}`, () =>
-        this.#o.core.patchNamespacedPodStatus(
-          { name, namespace, body: { status: body } },
-          strategicMergePatch,
-        ),
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await this.#statuses.write({ pod, status, body: withClearedFields(status) });
   }
 
   /** A pod that cannot run here fails at once, with the reason and an event, and nothing created. */
@@ -586,7 +586,7 @@ export class PodSync {
       { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason },
       'pod rejected at admission',
     );
-    await this.#patchStatus(pod, {
+    await this.#statuses.patchNow(pod, {
       phase: 'Failed',
       reason,
       message,

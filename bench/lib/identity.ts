@@ -62,21 +62,15 @@ export interface BenchIdentity {
   requests(): Promise<RequestCounts>;
 }
 
-async function ensureRbac(kc: k8s.KubeConfig): Promise<void> {
-  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const present = await rbac.readClusterRole({ name: 'vic-kubelet' }).then(
-    () => true,
-    () => false,
-  );
-  if (!present) {
-    const applied = await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
-    if (applied.exitCode !== 0) throw new Error(`kubectl apply deploy/rbac.yaml: ${applied.stderr}`);
-  }
+/** The ClusterRole of the tree being measured (applied each run: its rights decide which requests it makes). */
+async function ensureRbac(): Promise<void> {
+  const applied = await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
+  if (applied.exitCode !== 0) throw new Error(`kubectl apply deploy/rbac.yaml: ${applied.stderr}`);
 }
 
 export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
   const kc = kubeConfig();
-  await ensureRbac(kc);
+  await ensureRbac();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
   const flow = kc.makeApiClient(k8s.FlowcontrolApiserverV1Api);

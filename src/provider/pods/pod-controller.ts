@@ -99,6 +99,7 @@ export class PodController {
       });
     this.#sync = new PodSync({
       core: options.core,
+      kubeConfig: options.kubeConfig,
       pods: options.vch.pods,
       images: options.vch.images,
       nodeName: options.nodeName,

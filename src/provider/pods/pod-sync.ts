@@ -2,7 +2,7 @@
 // the VCH (src/provider/pods/state/pod-state.ts decides), carry out the steps of that one decision,
 // and write the status. Safe to run twice, and safe after a crash at any point: every decision is
 // re-derived from the VCH, and every VCH call is idempotent.
-import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -32,6 +32,8 @@ import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
 import { StatusWriter } from './status-writer.js';
+import { ConfigCache } from './config-cache.js';
+import { ServiceCache } from './service-cache.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
@@ -46,6 +48,8 @@ export { isTerminal } from './state/pod-state.js';
 
 export interface PodSyncOptions {
   core: CoreV1Api;
+  /** For the watches that serve ConfigMaps, Secrets and Services; without it, each read is a request. */
+  kubeConfig?: KubeConfig;
   pods: PodVmLifecycle;
   images: VchImages;
   nodeName: string;
@@ -122,10 +126,18 @@ export class PodSync {
   readonly #volumes: PodVolumeManager | undefined;
   readonly #resizer: Resizer;
   readonly #statuses: StatusWriter;
+  readonly #configs: ConfigCache | undefined;
+  readonly #services: ServiceCache | undefined;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
+    if (options.kubeConfig) {
+      const shared = { kubeConfig: options.kubeConfig, core: options.core, logger: options.logger };
+      this.#configs = new ConfigCache(shared);
+      const address = options.podConfig?.kubernetesServiceAddress;
+      this.#services = new ServiceCache({ ...shared, ...(address ? { kubernetesAddress: address } : {}) });
+    }
     this.#statuses = new StatusWriter({
       core: options.core,
       clock: options.clock,
@@ -162,6 +174,7 @@ export class PodSync {
     });
     this.#steps = new ContainerSteps({
       ...options,
+      ...(this.#services ? { services: this.#services.sources() } : {}),
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
       ...(hooks ? { postStart: (pod, container, podIP) => hooks.postStart(pod, container, podIP) } : {}),
     });
@@ -219,6 +232,8 @@ export class PodSync {
   /** Stops the prober's timers. */
   stop(): void {
     this.#prober?.stop();
+    this.#configs?.stop();
+    this.#services?.stop();
   }
 
   /** Pods this node has admitted: their requests count against Allocatable. */
@@ -314,7 +329,7 @@ export class PodSync {
     waiting: Map<string, Waiting>,
     runsContainers: boolean,
   ): Promise<StepContext> {
-    const sources = apiConfigSources(this.#o.core);
+    const sources = this.#configs?.sources(pod.metadata?.uid ?? '') ?? apiConfigSources(this.#o.core);
     // Pull secrets are read only by a pass that may pull.
     const credentials = runsContainers ? await pullCredentials(pod, sources) : [];
     const claims = runsContainers && hasClaims(pod) ? this.#o.claims?.resolve(pod) : undefined;
@@ -506,6 +521,7 @@ export class PodSync {
     this.#messages.forget(uid);
     this.#steps.forget(uid);
     this.#statuses.forget(uid);
+    this.#configs?.release(uid);
     this.#admitted.delete(uid);
   }
 

@@ -199,3 +199,34 @@ test('a terminated container is written at once: status latency is not held', as
   t.true(await h.writer.write({ pod: copy(h.server), status: exited, body: { ...exited } }));
   t.is(h.patches.length, 1);
 });
+
+test('a held status flushed just before Running reaches the API server first, never after', async (t) => {
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const server: V1Pod = { metadata: { name: 'web', namespace: 'ns', uid: 'u1', resourceVersion: '1' } };
+  const arrived: string[] = [];
+  const gates: Array<() => void> = [];
+  const core = {
+    patchNamespacedPodStatus: ({ body }: { body: { status: V1PodStatus } }) =>
+      new Promise<V1Pod>((resolve) => {
+        // The first patch is slow on the wire; the second would overtake it without ordering.
+        const land = () => {
+          arrived.push(body.status.phase ?? '');
+          server.status = body.status;
+          resolve(JSON.parse(JSON.stringify(server)) as V1Pod);
+        };
+        if (arrived.length === 0 && gates.length === 0) gates.push(land);
+        else land();
+      }),
+  } as unknown as CoreV1Api;
+  const writer = new StatusWriter({ core, clock, logger: silentLogger });
+  await writer.write({ pod: copy(server), status: creating, body: { ...creating } });
+  clock.advance(defaultHoldMs); // the held ContainerCreating goes out, and hangs
+  await tick();
+  const runningWrite = writer.write({ pod: copy(server), status: running, body: { ...running } });
+  await tick();
+  t.deepEqual(arrived, [], 'Running waits for the patch in flight');
+  gates[0]!();
+  await runningWrite;
+  t.deepEqual(arrived, ['Pending', 'Running']);
+  t.is(server.status?.phase, 'Running');
+});

@@ -70,6 +70,8 @@ export class StatusWriter {
   readonly #log: Logger;
   readonly #written = new Map<string, Written>();
   readonly #held = new Map<string, Held>();
+  /** The patch in flight per pod: the next one waits for it, so they reach the API server in order. */
+  readonly #inFlight = new Map<string, Promise<void>>();
 
   constructor(options: StatusWriterOptions) {
     this.#o = options;
@@ -162,6 +164,22 @@ export class StatusWriter {
   }
 
   async #patch(pod: V1Pod, body: Record<string, unknown>): Promise<void> {
+    const uid = uidOf(pod);
+    const previous = this.#inFlight.get(uid);
+    const current = (async () => {
+      // A held status flushed a moment before must not land after the newer one.
+      await previous?.catch(() => undefined);
+      await this.#send(pod, body);
+    })();
+    this.#inFlight.set(uid, current);
+    try {
+      await current;
+    } finally {
+      if (this.#inFlight.get(uid) === current) this.#inFlight.delete(uid);
+    }
+  }
+
+  async #send(pod: V1Pod, body: Record<string, unknown>): Promise<void> {
     const name = pod.metadata?.name ?? '';
     const namespace = pod.metadata?.namespace ?? '';
     try {

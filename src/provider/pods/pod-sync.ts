@@ -317,7 +317,13 @@ export class PodSync {
       const plan = statusFresh
         ? decision.plan
         : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
-      if (plan) await this.#writeStatus(pod, status, plan, waiting, decision, undefined, resize);
+      // A pod that waits for something (a retry, a back-off, a failed step) is not about to change:
+      // its status is written at once, not held for a successor (status-writer.ts).
+      if (plan)
+        await this.#writeStatus(pod, status, plan, waiting, decision, {
+          resize: resize ?? {},
+          mayHold: retries.length === 0,
+        });
     } else if (decision?.plan) this.#prober?.update(pod, status);
     else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
@@ -417,9 +423,7 @@ export class PodSync {
         o.recorder.record(pod, { type: 'Warning', reason: step.reason, message: step.message });
         if (decision.plan) {
           await this.#writeStatus(pod, ctx.status, decision.plan, ctx.waiting, decision, {
-            phase: 'Failed',
-            reason: step.reason,
-            message: step.message,
+            override: { phase: 'Failed', reason: step.reason, message: step.message },
           });
           ctx.statusWritten = true;
         }
@@ -531,10 +535,15 @@ export class PodSync {
     plan: PodPlan,
     waiting: ReadonlyMap<string, Waiting>,
     decision: PodDecision,
-    override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>,
-    resize: ResizeReport = {},
+    extra: {
+      override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>;
+      resize?: ResizeReport;
+      /** The pass expects the pod to move on at once: a transitional status may be held. */
+      mayHold?: boolean;
+    } = {},
   ): Promise<void> {
     const o = this.#o;
+    const { override, resize = {}, mayHold = false } = extra;
     await this.#messages.collect(pod, vm);
     const limits = o.layoutLimits?.();
     const vmSizing = limits?.vmSizing;
@@ -560,7 +569,7 @@ export class PodSync {
     // A resize condition that no longer holds goes (conditions merge by type).
     const stale = staleResizeConditions(pod, status).map((type) => ({ type, $patch: 'delete' }));
     if (stale.length) body.conditions = [...((body.conditions as object[] | undefined) ?? []), ...stale];
-    if (await this.#statuses.write({ pod, status, body }))
+    if (await this.#statuses.write({ pod, status, body, mayHold }))
       this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
   }
 

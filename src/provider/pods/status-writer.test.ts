@@ -230,3 +230,12 @@ test('a held status flushed just before Running reaches the API server first, ne
   t.deepEqual(arrived, ['Pending', 'Running']);
   t.is(server.status?.phase, 'Running');
 });
+
+test('a pod that waits for something (mayHold false) is written ContainerCreating at once', async (t) => {
+  const h = harness();
+  t.true(
+    await h.writer.write({ pod: copy(h.server), status: creating, body: { ...creating }, mayHold: false }),
+  );
+  t.is(h.patches.length, 1);
+  t.false(h.writer.holding('u1'));
+});

@@ -46,6 +46,8 @@ export interface StatusWrite {
   pod: V1Pod;
   status: V1PodStatus;
   body: Record<string, unknown>;
+  /** False when the pod waits for something (a retry, a failed step): no successor is coming soon. */
+  mayHold?: boolean;
 }
 
 const uidOf = (pod: V1Pod): string => pod.metadata?.uid ?? '';
@@ -107,7 +109,7 @@ export class StatusWriter {
     // What changed, so that every write can be accounted for (issue 15: requests per pod).
     this.#log.debug({ pod: keyOf(w.pod), changed: changedPaths(current, w.status) }, 'pod status changed');
     const holdMs = this.#o.holdMs ?? defaultHoldMs;
-    if (holdMs > 0 && isTransitional(w.status)) {
+    if (holdMs > 0 && w.mayHold !== false && isTransitional(w.status)) {
       const held = this.#held.get(uid);
       if (held) {
         // Replaced by the newer status; the first one's deadline stays, so it is never later.

@@ -202,3 +202,19 @@ export function breakdown(counts: RequestCounts, per = 1): string {
     .map(([kind, n]) => `${kind} ${n.toFixed(per === 1 ? 0 : 2)}`)
     .join(', ');
 }
+
+/** The node's own periodic requests (its Lease and Node status: the heartbeat), which no pod causes. */
+const nodeKinds = /^\S+ (leases|nodes|nodes\/status)$/;
+
+function filtered(counts: RequestCounts, keep: (kind: string) => boolean): RequestCounts {
+  const byKind = Object.fromEntries(Object.entries(counts.byKind).filter(([k]) => keep(k)));
+  return { byKind, total: Object.values(byKind).reduce((a, b) => a + b, 0) };
+}
+
+/** The requests pods cause: all but the node's heartbeat. */
+export const withoutHeartbeat = (counts: RequestCounts): RequestCounts =>
+  filtered(counts, (k) => !nodeKinds.test(k));
+
+/** The node's heartbeat alone. */
+export const heartbeatOnly = (counts: RequestCounts): RequestCounts =>
+  filtered(counts, (k) => nodeKinds.test(k));

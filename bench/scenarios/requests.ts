@@ -11,26 +11,13 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from '../lib/context.js';
 import { startBenchNode } from '../lib/bench-node.js';
-import { breakdown, difference, perUnit, type RequestCounts } from '../lib/identity.js';
+import { breakdown, difference, heartbeatOnly, perUnit, withoutHeartbeat } from '../lib/identity.js';
 import { isRunning, PodWatch } from '../lib/pod-watch.js';
 import { benchNamespace, core, createPods, deleteAllPods, idlePod, names } from '../lib/pods.js';
 import { sleep } from '../lib/pool.js';
 import { targets } from '../lib/report.js';
 
 const scenario = '6 requests';
-
-/** The node's own periodic requests (heartbeat), which no pod causes. */
-const nodeKinds = /^\S+ (leases|nodes|nodes\/status)$/;
-
-function withoutNode(counts: RequestCounts): RequestCounts {
-  const byKind = Object.fromEntries(Object.entries(counts.byKind).filter(([k]) => !nodeKinds.test(k)));
-  return { byKind, total: Object.values(byKind).reduce((a, b) => a + b, 0) };
-}
-
-function onlyNode(counts: RequestCounts): RequestCounts {
-  const byKind = Object.fromEntries(Object.entries(counts.byKind).filter(([k]) => nodeKinds.test(k)));
-  return { byKind, total: Object.values(byKind).reduce((a, b) => a + b, 0) };
-}
 
 export async function requests(ctx: BenchContext): Promise<void> {
   const n = Number(process.env.VK_BENCH_REQUEST_PODS ?? 20);
@@ -63,7 +50,7 @@ export async function requests(ctx: BenchContext): Promise<void> {
         10 * 60_000,
       );
       await sleep(5000); // the last status patches and events of the burst
-      const created = withoutNode(difference(await node.identity.requests(), before));
+      const created = withoutHeartbeat(difference(await node.identity.requests(), before));
       ctx.report.add(scenario, {
         figure: `API requests per pod created, ${kind.what} (${n} pods)`,
         unit: 'requests',
@@ -80,8 +67,8 @@ export async function requests(ctx: BenchContext): Promise<void> {
     await sleep(idleSeconds * 1000);
     const minutes = (performance.now() - t0) / 60_000;
     const idle = difference(await node.identity.requests(), idleBefore);
-    const pods = withoutNode(idle);
-    const heartbeat = onlyNode(idle);
+    const pods = withoutHeartbeat(idle);
+    const heartbeat = heartbeatOnly(idle);
     ctx.report.add(scenario, {
       figure: `API requests per idle pod and minute (${total} pods, ${idleSeconds} s)`,
       unit: 'requests/min',
@@ -94,7 +81,7 @@ export async function requests(ctx: BenchContext): Promise<void> {
     const beforeDelete = await node.identity.requests();
     await deleteAllPods({ namespace: ns.name, nodeName: node.nodeName, watch, timeoutMs: 10 * 60_000 });
     await sleep(2000);
-    const deleted = withoutNode(difference(await node.identity.requests(), beforeDelete));
+    const deleted = withoutHeartbeat(difference(await node.identity.requests(), beforeDelete));
     ctx.report.add(scenario, {
       figure: `API requests per pod deleted (${total} pods)`,
       unit: 'requests',

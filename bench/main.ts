@@ -2,7 +2,7 @@
 // figure beside the raw engine's floor measured in the same run; prints a table and writes
 // bench/results/<time>.json. Targets are reported, never asserted.
 //   VK_BENCH_SCALE=small        quick run (bursts 20/50); default: the issue's sizes (100/300/500)
-//   VK_BENCH_SCENARIOS=a,b      only these: startup,status,logs,exec,vic,volumes,vch,scale
+//   VK_BENCH_SCENARIOS=a,b      only these: startup,status,logs,exec,vic,volumes,vch,scale,requests
 //   VK_BENCH_PROFILE=1          CPU profiles and a heap snapshot at the largest burst, in results/profiles
 import * as k8s from '@kubernetes/client-node';
 import { execFileSync } from 'node:child_process';
@@ -11,6 +11,7 @@ import { cleanupAll, cleanupOnSignals, onCleanup, removeRawContainers } from './
 import { newRunId, scaleFromEnv, type BenchContext } from './lib/context.js';
 import { loadAverage } from './lib/proc.js';
 import { Report } from './lib/report.js';
+import { requests } from './scenarios/requests.js';
 import { scale } from './scenarios/scale.js';
 import { startup } from './scenarios/startup.js';
 import { status } from './scenarios/status.js';
@@ -28,6 +29,7 @@ const scenarios: Record<string, (ctx: BenchContext) => Promise<void>> = {
   volumes,
   vch: vchCreate,
   scale,
+  requests,
 };
 
 const chosen = (process.env.VK_BENCH_SCENARIOS ?? Object.keys(scenarios).join(','))

@@ -3,7 +3,7 @@
 # layout) through the real control plane and Docker engine, each beside the raw engine measured in the
 # same run; a table on stdout and JSON in bench/results/. Nothing here passes or fails on speed.
 #   VK_BENCH_SCALE=small            a quick run (bursts of 20 and 50); default: bursts of 100, 300, 500
-#   VK_BENCH_SCENARIOS=startup,...  only some (startup,status,logs,exec,vic,volumes,vch,scale)
+#   VK_BENCH_SCENARIOS=startup,...  only some (startup,status,logs,exec,vic,volumes,vch,scale,requests)
 #   VK_BENCH_PROFILE=1              vic-kubelet CPU profiles and a heap snapshot, in bench/results/profiles
 #   BENCH_PROBES=1                  also the probe cost (bench/probes.ts)
 # An environment that already answers (VK_ENV_DIR/env.sh from a running test/env/up.sh) is used as it

@@ -14,18 +14,46 @@ import { onCleanup } from './cleanup.js';
 
 const identityNamespace = 'vic-system';
 
-/** The kinds of request counted apart, in matching order; `other` takes the rest. */
-const requestKinds = [
-  { kind: 'pod-status', apiGroups: [''], resources: ['pods/status'] },
-  { kind: 'pods', apiGroups: [''], resources: ['pods'] },
-  { kind: 'events', apiGroups: ['', 'events.k8s.io'], resources: ['events'] },
-  { kind: 'lease', apiGroups: ['coordination.k8s.io'], resources: ['leases'] },
-  { kind: 'node', apiGroups: [''], resources: ['nodes', 'nodes/status'] },
-  { kind: 'other', apiGroups: ['*'], resources: ['*'] },
+/**
+ * The requests counted apart: every verb of interest on every resource a node touches, one FlowSchema
+ * each, so that a figure says which requests it is made of ("patch pods/status", "create events"),
+ * not only how many. Anything else (other verbs, other resources, non-resource URLs) is `other`.
+ */
+const countedResources = [
+  'pods/status',
+  'pods',
+  'events',
+  'leases',
+  'nodes/status',
+  'nodes',
+  'serviceaccounts/token',
+  'configmaps',
+  'secrets',
+  'services',
+  'persistentvolumeclaims',
+  'persistentvolumes',
 ] as const;
+const countedVerbs = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'] as const;
 
-export type RequestKind = (typeof requestKinds)[number]['kind'];
-export type RequestCounts = Record<RequestKind, number> & { total: number };
+interface RequestKind {
+  /** "verb resource", or "other". */
+  label: string;
+  verbs: string[];
+  resources: string[];
+}
+
+const requestKinds: RequestKind[] = [
+  ...countedResources.flatMap((resource) =>
+    countedVerbs.map((verb) => ({ label: `${verb} ${resource}`, verbs: [verb], resources: [resource] })),
+  ),
+  { label: 'other', verbs: ['*'], resources: ['*'] },
+];
+
+/** Requests by "verb resource" (only those made at least once) and their total. */
+export interface RequestCounts {
+  total: number;
+  byKind: Record<string, number>;
+}
 
 export interface BenchIdentity {
   /** A kubeconfig that authenticates as the node's ServiceAccount. */
@@ -34,21 +62,15 @@ export interface BenchIdentity {
   requests(): Promise<RequestCounts>;
 }
 
-async function ensureRbac(kc: k8s.KubeConfig): Promise<void> {
-  const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
-  const present = await rbac.readClusterRole({ name: 'vic-kubelet' }).then(
-    () => true,
-    () => false,
-  );
-  if (!present) {
-    const applied = await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
-    if (applied.exitCode !== 0) throw new Error(`kubectl apply deploy/rbac.yaml: ${applied.stderr}`);
-  }
+/** The ClusterRole of the tree being measured (applied each run: its rights decide which requests it makes). */
+async function ensureRbac(): Promise<void> {
+  const applied = await kubectl(['apply', '-f', join(testEnv.root, 'deploy/rbac.yaml')]);
+  if (applied.exitCode !== 0) throw new Error(`kubectl apply deploy/rbac.yaml: ${applied.stderr}`);
 }
 
 export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
   const kc = kubeConfig();
-  await ensureRbac(kc);
+  await ensureRbac();
   const core = kc.makeApiClient(k8s.CoreV1Api);
   const rbac = kc.makeApiClient(k8s.RbacAuthorizationV1Api);
   const flow = kc.makeApiClient(k8s.FlowcontrolApiserverV1Api);
@@ -75,8 +97,9 @@ export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
     );
   }
   const flowSubject = { kind: 'ServiceAccount', serviceAccount: { name, namespace: identityNamespace } };
+  // Named by index (a label is no valid object name); the label is found again by that index.
   for (const [i, k] of requestKinds.entries()) {
-    const fsName = `${name}-${k.kind}`;
+    const fsName = `${name}-r${i}`;
     await flow.createFlowSchema({
       body: {
         metadata: { name: fsName },
@@ -89,14 +112,16 @@ export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
               subjects: [flowSubject],
               resourceRules: [
                 {
-                  verbs: ['*'],
-                  apiGroups: [...k.apiGroups],
-                  resources: [...k.resources],
+                  verbs: k.verbs,
+                  apiGroups: ['*'],
+                  resources: k.resources,
                   clusterScope: true,
                   namespaces: ['*'],
                 },
               ],
-              ...(k.kind === 'other' ? { nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] } : {}),
+              ...(k.label === 'other'
+                ? { nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }] }
+                : {}),
             },
           ],
         },
@@ -136,24 +161,60 @@ export async function createIdentity(nodeName: string): Promise<BenchIdentity> {
 
 /** This identity's dispatched requests per kind, from the API server's Prometheus text. */
 export function countsFrom(metricsText: string, name: string): RequestCounts {
-  const counts = { total: 0 } as RequestCounts;
-  for (const k of requestKinds) counts[k.kind] = 0;
+  const counts: RequestCounts = { total: 0, byKind: {} };
   const line = /^apiserver_flowcontrol_dispatched_requests_total\{([^}]*)\} (\S+)$/;
+  const prefix = `${name}-r`;
   for (const text of metricsText.split('\n')) {
     const m = line.exec(text);
     if (!m) continue;
     const schema = /flow_schema="([^"]*)"/.exec(m[1]!)?.[1] ?? '';
-    if (!schema.startsWith(`${name}-`)) continue;
-    const kind = schema.slice(name.length + 1) as RequestKind;
-    if (!(kind in counts)) continue;
-    counts[kind] += Number(m[2]);
-    counts.total += Number(m[2]);
+    if (!schema.startsWith(prefix)) continue;
+    const kind = requestKinds[Number(schema.slice(prefix.length))];
+    if (!kind) continue;
+    const n = Number(m[2]);
+    counts.byKind[kind.label] = (counts.byKind[kind.label] ?? 0) + n;
+    counts.total += n;
   }
   return counts;
 }
 
 export function difference(after: RequestCounts, before: RequestCounts): RequestCounts {
-  const out = {} as RequestCounts;
-  for (const key of Object.keys(after) as (keyof RequestCounts)[]) out[key] = after[key] - before[key];
-  return out;
+  const byKind: Record<string, number> = {};
+  for (const [kind, n] of Object.entries(after.byKind)) {
+    const d = n - (before.byKind[kind] ?? 0);
+    if (d > 0) byKind[kind] = d;
+  }
+  return { total: after.total - before.total, byKind };
 }
+
+/** The counts divided by `per` (pods, pods and minutes), largest first, for the JSON. */
+export function perUnit(counts: RequestCounts, per: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(counts.byKind)
+      .sort(([, a], [, b]) => b - a)
+      .map(([kind, n]) => [kind, Math.round((n / per) * 1000) / 1000]),
+  );
+}
+
+/** "patch pods/status 1.00, create events 3.00, ...": the breakdown per unit, largest first, for the table's note. */
+export function breakdown(counts: RequestCounts, per = 1): string {
+  return Object.entries(perUnit(counts, per))
+    .map(([kind, n]) => `${kind} ${n.toFixed(per === 1 ? 0 : 2)}`)
+    .join(', ');
+}
+
+/** The node's own periodic requests (its Lease and Node status: the heartbeat), which no pod causes. */
+const nodeKinds = /^\S+ (leases|nodes|nodes\/status)$/;
+
+function filtered(counts: RequestCounts, keep: (kind: string) => boolean): RequestCounts {
+  const byKind = Object.fromEntries(Object.entries(counts.byKind).filter(([k]) => keep(k)));
+  return { byKind, total: Object.values(byKind).reduce((a, b) => a + b, 0) };
+}
+
+/** The requests pods cause: all but the node's heartbeat. */
+export const withoutHeartbeat = (counts: RequestCounts): RequestCounts =>
+  filtered(counts, (k) => !nodeKinds.test(k));
+
+/** The node's heartbeat alone. */
+export const heartbeatOnly = (counts: RequestCounts): RequestCounts =>
+  filtered(counts, (k) => nodeKinds.test(k));

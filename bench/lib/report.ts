@@ -27,6 +27,8 @@ export interface Row {
   /** The 1/5/15 min load averages when the row was measured. */
   load: string;
   note?: string;
+  /** API requests behind the figure, by "verb resource", in the figure's unit (per pod, per pod and minute). */
+  requests?: Record<string, number>;
 }
 
 export interface RowInput {
@@ -37,6 +39,7 @@ export interface RowInput {
   n?: number;
   target?: Target;
   note?: string;
+  requests?: Record<string, number>;
 }
 
 export const targets = {
@@ -87,6 +90,7 @@ export class Report {
         : {}),
       load: loadAverage(),
       ...(input.note ? { note: input.note } : {}),
+      ...(input.requests ? { requests: input.requests } : {}),
     };
     this.rows.push(row);
     console.log(`  [${scenario}] ${formatLine(row)}`);

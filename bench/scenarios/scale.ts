@@ -9,7 +9,14 @@
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from '../lib/context.js';
 import { startBenchNode, type BenchNode } from '../lib/bench-node.js';
-import { difference, type RequestCounts } from '../lib/identity.js';
+import {
+  breakdown,
+  difference,
+  heartbeatOnly,
+  perUnit,
+  withoutHeartbeat,
+  type RequestCounts,
+} from '../lib/identity.js';
 import { isRunning, PodWatch } from '../lib/pod-watch.js';
 import { benchNamespace, core, createPods, deleteAllPods, idlePod, names } from '../lib/pods.js';
 import { sleep } from '../lib/pool.js';
@@ -73,12 +80,6 @@ function churn(node: BenchNode, ns: string, watch: PodWatch) {
   };
 }
 
-const breakdown = (r: RequestCounts): string =>
-  Object.entries(r)
-    .filter(([k, v]) => k !== 'total' && v > 0)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
-
 export async function scale(ctx: BenchContext): Promise<void> {
   const { bursts, concurrency, idleSeconds, churnSeconds } = ctx.scale;
   const largest = Math.max(...bursts);
@@ -108,22 +109,26 @@ export async function scale(ctx: BenchContext): Promise<void> {
       figure: `API requests per churned pod, ${at}`,
       unit: 'requests',
       ours: busy.cycles ? busy.requests.total / busy.cycles : Number.NaN,
-      note: breakdown(busy.requests),
+      note: breakdown(busy.requests, Math.max(1, busy.cycles)),
+      requests: perUnit(busy.requests, Math.max(1, busy.cycles)),
     });
     if (baseline) {
       ctx.report.add('6 footprint', {
         figure: `API requests per idle pod and minute, ${at}`,
         unit: 'requests/min',
-        ours: (idle.requestsPerMin - baseline.requestsPerMin) / pods,
+        // The node's heartbeat (Lease, Node status) is no pod's: it is counted apart, not subtracted
+        // from the 0-pod window's (a Node status patch falls in one 15 s window and not the other).
+        ours: withoutHeartbeat(idle.requests).total / pods / (idleSeconds / 60),
         target: targets.atMost(0, 'requests/min'),
-        note: `node total ${idle.requestsPerMin.toFixed(1)}/min vs ${baseline.requestsPerMin.toFixed(1)}/min at 0 pods (${breakdown(idle.requests)})`,
+        note: `in ${idleSeconds} s, pods: ${breakdown(withoutHeartbeat(idle.requests)) || 'none'}; the node's heartbeat: ${breakdown(heartbeatOnly(idle.requests))} (node total ${idle.requestsPerMin.toFixed(1)}/min vs ${baseline.requestsPerMin.toFixed(1)}/min at 0 pods)`,
+        requests: perUnit(withoutHeartbeat(idle.requests), (pods * idleSeconds) / 60),
       });
     } else {
       ctx.report.add('6 footprint', {
         figure: 'API requests per minute, idle node, 0 pods',
         unit: 'requests/min',
         ours: idle.requestsPerMin,
-        note: breakdown(idle.requests),
+        note: `in ${idleSeconds} s: ${breakdown(idle.requests)}`,
       });
     }
     return idle;
@@ -153,9 +158,10 @@ export async function scale(ctx: BenchContext): Promise<void> {
       ctx.report.add('6 footprint', {
         figure: `API requests per pod created (burst of ${n})`,
         unit: 'requests',
-        ours: created.total / n,
+        ours: withoutHeartbeat(created).total / n,
         target: targets.atMost(4, 'requests'),
-        note: breakdown(created),
+        note: `${breakdown(withoutHeartbeat(created), n)}; the node's heartbeat apart: ${breakdown(heartbeatOnly(created))}`,
+        requests: perUnit(withoutHeartbeat(created), n),
       });
       if (i === 0 || i === bursts.length - 1) {
         await footprint(n, baseline);
@@ -175,7 +181,8 @@ export async function scale(ctx: BenchContext): Promise<void> {
         unit: 'ms',
         ours: deleteMs,
         floor: raw.deleteMs,
-        note: `API requests per pod deleted ${(deleted.total / n).toFixed(2)} (${breakdown(deleted)})`,
+        note: `API requests per pod deleted ${(deleted.total / n).toFixed(2)} (${breakdown(deleted, n)})`,
+        requests: perUnit(deleted, n),
       });
     }
   } finally {

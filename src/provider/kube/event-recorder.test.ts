@@ -91,3 +91,34 @@ test('a failure to write an event is logged and dropped, never thrown', async (t
   t.notThrows(() => recorder.record(pod, { type: 'Normal', reason: 'Pulled', message: 'ok' }));
   await settle();
 });
+
+test('each event is one request: the three events of a container start are three creates, no read, no patch', async (t) => {
+  const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+  const calls: string[] = [];
+  // Every method of the API counts, so a GET before a create or a patch of a fresh event would show.
+  const api = new Proxy(
+    {},
+    {
+      get: (_target, method: string) => (request: { body?: CoreV1Event }) => {
+        calls.push(`${method} ${request.body?.reason ?? ''}`);
+        return Promise.resolve(request.body ?? {});
+      },
+    },
+  ) as unknown as CoreV1Api;
+  const recorder = new KubeletEventRecorder({ api, nodeName: 'vk', logger: silentLogger, clock });
+  const fieldPath = 'spec.containers{main}';
+  recorder.record(pod, {
+    type: 'Normal',
+    reason: 'Pulled',
+    message: 'Container image "x" already present on machine',
+    fieldPath,
+  });
+  recorder.record(pod, { type: 'Normal', reason: 'Created', message: 'Created container: main', fieldPath });
+  recorder.record(pod, { type: 'Normal', reason: 'Started', message: 'Started container main', fieldPath });
+  await settle();
+  t.deepEqual(calls, [
+    'createNamespacedEvent Pulled',
+    'createNamespacedEvent Created',
+    'createNamespacedEvent Started',
+  ]);
+});

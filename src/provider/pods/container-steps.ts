@@ -16,6 +16,7 @@ import type { Waiting } from './pod-status.js';
 import { podVmSpec } from './pod-vm-spec.js';
 import { keepAllocatedResources } from './resize/allocated.js';
 import { runAsNonRootViolation } from './security-context.js';
+import type { ServiceSources } from './service-env.js';
 import type { ContainerPlan } from './state/container-plan.js';
 import type { ClaimSources } from './volumes/plan.js';
 import { containerOf, fieldPathOf, isEphemeral, podLabel } from './pod-names.js';
@@ -44,6 +45,8 @@ export interface ContainerStepsOptions {
   podConfig?: PodConfig;
   /** What the VCH's pod layout can give a pod (an ephemeral container needs shared namespaces). */
   layoutLimits?: () => LayoutLimits | undefined;
+  /** Services for the link variables, from a watch (service-cache.ts); else listed per container. */
+  services?: ServiceSources;
 }
 
 /** The pod-wide context a container step needs, read once per pass. */
@@ -189,7 +192,7 @@ export class ContainerSteps {
       env = await containerEnv(container, {
         ...downwardContext(o, pod, ctx.status),
         sources: ctx.sources,
-        services: apiServiceSources(o.core, o.podConfig?.kubernetesServiceAddress),
+        services: o.services ?? apiServiceSources(o.core, o.podConfig?.kubernetesServiceAddress),
       });
       // runAsNonRoot is checked against the image's user, as the kubelet does before a create.
       const nonRoot = runAsNonRootViolation(pod, container, (await o.images.inspect(image))?.user ?? '');

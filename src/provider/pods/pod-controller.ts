@@ -99,6 +99,7 @@ export class PodController {
       });
     this.#sync = new PodSync({
       core: options.core,
+      kubeConfig: options.kubeConfig,
       pods: options.vch.pods,
       images: options.vch.images,
       nodeName: options.nodeName,
@@ -112,6 +113,7 @@ export class PodController {
       exec: (target, command, io) => options.vch.streams.exec(target, command, io),
       logs: (target, logOptions) => options.vch.streams.logs(target, logOptions),
       onHealthChange: (key) => this.#queue.add(key),
+      onStatusWriteFailed: (key) => this.#queue.add(key),
       ...(options.vch.volumes ? { volumes: options.vch.volumes } : {}),
       ...(options.podConfig ? { podConfig: options.podConfig } : {}),
       ...(options.claims ? { claims: options.claims } : {}),

@@ -211,6 +211,7 @@ test('a pod whose claim is not ready waits before its sandbox with the kubelet e
   t.true(
     h.events.some((e) => e.startsWith('Warning FailedMount: Unable to attach or mount volumes: unmounted')),
   );
+  // It waits (a retry is due): written at once, not held for a successor (status-writer.ts).
   t.is(h.pod.status?.containerStatuses?.[0]?.state?.waiting?.reason, 'ContainerCreating');
   t.true((first.requeueAfterMs ?? Infinity) <= 5000, 'it looks again soon');
   resolution = { ok: true, sources: new Map([['data', 'pvc-1']]), exclusive: new Map() };

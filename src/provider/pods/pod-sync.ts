@@ -2,7 +2,7 @@
 // the VCH (src/provider/pods/state/pod-state.ts decides), carry out the steps of that one decision,
 // and write the status. Safe to run twice, and safe after a crash at any point: every decision is
 // re-derived from the VCH, and every VCH call is idempotent.
-import type { CoreV1Api, V1Pod, V1PodStatus } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod, V1PodStatus } from '@kubernetes/client-node';
 import type { Clock } from '../../shared/clock.js';
 import { isConflict, isNotFound, VicError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -10,7 +10,6 @@ import type { LayoutLimits, PodVmLifecycle, VchImages, VchVolumes } from '../../
 import type { PodIdentity, PodVm, PodVmStatus } from '../../vch/types.js';
 import { callApi } from '../kube/api-errors.js';
 import type { EventRecorder } from '../kube/event-recorder.js';
-import { strategicMergePatch } from '../kube/patch.js';
 import { admit, type NodeAllocatable } from './admission.js';
 import { apiConfigSources } from './config-sources.js';
 import { ContainerSteps, type StepContext, type StepOutcome } from './container-steps.js';
@@ -32,7 +31,9 @@ import { Termination } from './termination.js';
 import { ProbeMetrics } from './probes/metrics.js';
 import { Prober } from './probes/prober.js';
 import type { ExecInContainer } from './probes/runners.js';
-import { statusChanged } from './status-diff.js';
+import { StatusWriter } from './status-writer.js';
+import { ConfigCache } from './config-cache.js';
+import { ServiceCache } from './service-cache.js';
 import { downwardContext, type PodConfig } from './pod-config.js';
 import { podDns } from './pod-dns.js';
 import { PodVolumeManager } from './volumes/pod-volumes.js';
@@ -47,6 +48,8 @@ export { isTerminal } from './state/pod-state.js';
 
 export interface PodSyncOptions {
   core: CoreV1Api;
+  /** For the watches that serve ConfigMaps, Secrets and Services; without it, each read is a request. */
+  kubeConfig?: KubeConfig;
   pods: PodVmLifecycle;
   images: VchImages;
   nodeName: string;
@@ -63,6 +66,8 @@ export interface PodSyncOptions {
   exec?: ExecInContainer;
   /** A probe changed a container's health: its pod wants a pass. */
   onHealthChange?: (podKey: string) => void;
+  /** A status held for coalescing could not be written after its pass: the pod wants a pass. */
+  onStatusWriteFailed?: (podKey: string) => void;
   /** Probe results by container ID, for tests without a prober. */
   health?: HealthOf;
   /** A container's log, for FallbackToLogsOnError. */
@@ -120,10 +125,25 @@ export class PodSync {
   readonly #messages: TerminationMessages;
   readonly #volumes: PodVolumeManager | undefined;
   readonly #resizer: Resizer;
+  readonly #statuses: StatusWriter;
+  readonly #configs: ConfigCache | undefined;
+  readonly #services: ServiceCache | undefined;
 
   constructor(options: PodSyncOptions) {
     this.#o = options;
     this.#log = options.logger.child({ component: 'pods' });
+    if (options.kubeConfig) {
+      const shared = { kubeConfig: options.kubeConfig, core: options.core, logger: options.logger };
+      this.#configs = new ConfigCache(shared);
+      const address = options.podConfig?.kubernetesServiceAddress;
+      this.#services = new ServiceCache({ ...shared, ...(address ? { kubernetesAddress: address } : {}) });
+    }
+    this.#statuses = new StatusWriter({
+      core: options.core,
+      clock: options.clock,
+      logger: options.logger,
+      ...(options.onStatusWriteFailed ? { onWriteFailed: options.onStatusWriteFailed } : {}),
+    });
     this.#prober = options.exec
       ? new Prober({
           exec: options.exec,
@@ -154,6 +174,7 @@ export class PodSync {
     });
     this.#steps = new ContainerSteps({
       ...options,
+      ...(this.#services ? { services: this.#services.sources() } : {}),
       kill: (pod, name, id, grace) => this.#termination.killContainer(pod, name, id, grace),
       ...(hooks ? { postStart: (pod, container, at) => hooks.postStart(pod, container, at) } : {}),
     });
@@ -178,7 +199,15 @@ export class PodSync {
    * Reconciles one pod key. `pod` is the informer's copy (undefined when the pod is gone), `vms`
    * every pod VM on the VCH with this namespace and name, `active` the node's other pods.
    */
-  async sync(key: string, pod: V1Pod | undefined, vms: PodVm[], active: () => V1Pod[]): Promise<SyncResult> {
+  async sync(
+    key: string,
+    informed: V1Pod | undefined,
+    vms: PodVm[],
+    active: () => V1Pod[],
+  ): Promise<SyncResult> {
+    // The status our last patch made, while the informer has not caught up: building on the older
+    // copy would write the same change again.
+    const pod = informed && this.#statuses.freshest(informed);
     const uid = pod?.metadata?.uid;
     // A pod VM whose pod is gone, or was replaced by a new pod of the same name, goes.
     for (const stale of vms.filter((vm) => vm.pod.uid !== uid)) {
@@ -203,6 +232,8 @@ export class PodSync {
   /** Stops the prober's timers. */
   stop(): void {
     this.#prober?.stop();
+    this.#configs?.stop();
+    this.#services?.stop();
   }
 
   /** Pods this node has admitted: their requests count against Allocatable. */
@@ -286,7 +317,13 @@ export class PodSync {
       const plan = statusFresh
         ? decision.plan
         : decide({ pod, vm, status, admitted: true, admission, health, nowMs: o.clock.now() }).plan;
-      if (plan) await this.#writeStatus(pod, status, plan, waiting, decision, undefined, resize);
+      // A pod that waits for something (a retry, a back-off, a failed step) is not about to change:
+      // its status is written at once, not held for a successor (status-writer.ts).
+      if (plan)
+        await this.#writeStatus(pod, status, plan, waiting, decision, {
+          resize: resize ?? {},
+          mayHold: retries.length === 0,
+        });
     } else if (decision?.plan) this.#prober?.update(pod, status);
     else this.#prober?.forget(uid);
     return retries.length ? { requeueAfterMs: Math.max(0, Math.min(...retries)) } : {};
@@ -298,7 +335,7 @@ export class PodSync {
     waiting: Map<string, Waiting>,
     runsContainers: boolean,
   ): Promise<StepContext> {
-    const sources = apiConfigSources(this.#o.core);
+    const sources = this.#configs?.sources(pod.metadata?.uid ?? '') ?? apiConfigSources(this.#o.core);
     // Pull secrets are read only by a pass that may pull.
     const credentials = runsContainers ? await pullCredentials(pod, sources) : [];
     const claims = runsContainers && hasClaims(pod) ? this.#o.claims?.resolve(pod) : undefined;
@@ -386,9 +423,7 @@ export class PodSync {
         o.recorder.record(pod, { type: 'Warning', reason: step.reason, message: step.message });
         if (decision.plan) {
           await this.#writeStatus(pod, ctx.status, decision.plan, ctx.waiting, decision, {
-            phase: 'Failed',
-            reason: step.reason,
-            message: step.message,
+            override: { phase: 'Failed', reason: step.reason, message: step.message },
           });
           ctx.statusWritten = true;
         }
@@ -490,6 +525,8 @@ export class PodSync {
     this.#prober?.forget(uid);
     this.#messages.forget(uid);
     this.#steps.forget(uid);
+    this.#statuses.forget(uid);
+    this.#configs?.release(uid);
     this.#admitted.delete(uid);
   }
 
@@ -499,10 +536,15 @@ export class PodSync {
     plan: PodPlan,
     waiting: ReadonlyMap<string, Waiting>,
     decision: PodDecision,
-    override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>,
-    resize: ResizeReport = {},
+    extra: {
+      override?: Pick<V1PodStatus, 'phase' | 'reason' | 'message'>;
+      resize?: ResizeReport;
+      /** The pass expects the pod to move on at once: a transitional status may be held. */
+      mayHold?: boolean;
+    } = {},
   ): Promise<void> {
     const o = this.#o;
+    const { override, resize = {}, mayHold = false } = extra;
     await this.#messages.collect(pod, vm);
     const limits = o.layoutLimits?.();
     const vmSizing = limits?.vmSizing;
@@ -524,13 +566,12 @@ export class PodSync {
       inPlace: limits?.inPlaceResize ?? true,
     });
     const status = override ? { ...sized, ...override } : sized;
-    if (!statusChanged(pod.status, status)) return;
-    this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
     const body = withClearedFields(status);
     // A resize condition that no longer holds goes (conditions merge by type).
     const stale = staleResizeConditions(pod, status).map((type) => ({ type, $patch: 'delete' }));
     if (stale.length) body.conditions = [...((body.conditions as object[] | undefined) ?? []), ...stale];
-    await this.#patchStatus(pod, body);
+    if (await this.#statuses.write({ pod, status, body, mayHold }))
+      this.#log.debug({ pod: pod.metadata?.name, from: decision.from, to: decision.to }, 'pod state');
   }
 
   /** A finished pod whose containers were just stopped: its container statuses say so. */
@@ -560,23 +601,7 @@ export class PodSync {
     });
     const kept = { phase: pod.status?.phase, reason: pod.status?.reason, message: pod.status?.message };
     const status = { ...built, ...kept };
-    if (!statusChanged(pod.status, status)) return;
-    await this.#patchStatus(pod, withClearedFields(status));
-  }
-
-  async #patchStatus(pod: V1Pod, body: Record<string, unknown>): Promise<void> {
-    const name = pod.metadata?.name ?? '';
-    const namespace = pod.metadata?.namespace ?? '';
-    try {
-      await callApi(`update status of pod ${namespace}/${name}`, () =>
-        this.#o.core.patchNamespacedPodStatus(
-          { name, namespace, body: { status: body } },
-          strategicMergePatch,
-        ),
-      );
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
+    await this.#statuses.write({ pod, status, body: withClearedFields(status) });
   }
 
   /** A pod that cannot run here fails at once, with the reason and an event, and nothing created. */
@@ -587,7 +612,7 @@ export class PodSync {
       { pod: `${pod.metadata?.namespace}/${pod.metadata?.name}`, reason },
       'pod rejected at admission',
     );
-    await this.#patchStatus(pod, {
+    await this.#statuses.patchNow(pod, {
       phase: 'Failed',
       reason,
       message,

@@ -1,16 +1,9 @@
-// A list-and-watch of one collection path (optionally narrowed by a field selector) kept in memory:
-// client-node's ListWatch, which stops on an error, restarted with back-off, and a `ready` that says
-// whether the first list succeeded (it may be refused, e.g. by an RBAC without list/watch).
-import {
-  ListWatch,
-  Watch,
-  type KubeConfig,
-  type KubernetesListObject,
-  type KubernetesObject,
-} from '@kubernetes/client-node';
-import { Backoff, delay } from '../../shared/backoff.js';
-import { messageOf } from '../../shared/errors.js';
+// The ConfigMaps and Services pods read, from a list-and-watch (object-cache.ts) whose first list
+// may be refused (an RBAC without list/watch): `ready` says whether it came, and the caches read
+// without the watch when it did not.
+import type { KubeConfig, KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
+import { ObjectCache } from './object-cache.js';
 
 /** What the caches read of a watched collection: a fake in unit tests. */
 export interface WatchedList<T> {
@@ -31,46 +24,11 @@ export interface WatchedListSpec<T extends KubernetesObject> {
 }
 
 export function watchList<T extends KubernetesObject>(spec: WatchedListSpec<T>): WatchedList<T> {
-  let listed = false;
-  let stopped = false;
-  let restarting = false;
-  const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
-  const lw = new ListWatch<T>(
-    spec.path,
-    new Watch(spec.kubeConfig),
-    async () => {
-      const result = await spec.list();
-      listed = true;
-      backoff.reset();
-      return result;
-    },
-    false,
-    undefined,
-    spec.fieldSelector,
-  );
-  const restart = async (err: unknown): Promise<void> => {
-    // Before the first list, `ready` answers false and the caller reads without the watch.
-    if (stopped || restarting || !listed) return;
-    restarting = true;
-    const wait = backoff.next();
-    spec.logger.warn({ path: spec.path, err: messageOf(err), retryInMs: wait }, 'watch failed; restarting');
-    await delay(wait);
-    restarting = false;
-    if (stopped) return;
-    await lw.start().catch((e: unknown) => restart(e));
-  };
-  lw.on('error', (err: unknown) => void restart(err));
-  const ready = lw.start().then(
-    () => listed,
-    () => false,
-  );
+  const cache = new ObjectCache<T>({ ...spec, retryFirstList: false });
   return {
-    ready,
-    get: (name, namespace) => lw.get(name, namespace),
-    list: (namespace) => [...lw.list(namespace)],
-    stop() {
-      stopped = true;
-      void lw.stop();
-    },
+    ready: cache.start(),
+    get: (name, namespace) => cache.get(name, namespace),
+    list: (namespace) => cache.list(namespace),
+    stop: () => cache.stop(),
   };
 }

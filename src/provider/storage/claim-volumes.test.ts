@@ -2,7 +2,7 @@ import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubern
 import test from 'ava';
 import type { VolumeUser } from '../../vch/index.js';
 import { multiAttachMessage, NodeClaims } from './claim-volumes.js';
-import type { ObjectReader } from './object-cache.js';
+import type { ObjectReader } from '../kube/object-cache.js';
 
 function reader<T extends { metadata?: { name?: string; namespace?: string } }>(items: T[]): ObjectReader<T> {
   return {

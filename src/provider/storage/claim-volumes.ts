@@ -6,7 +6,7 @@
 // Multi-Attach words (pkg/controller/volume/attachdetach/reconciler/reconciler.go).
 import type { V1PersistentVolume, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import type { VolumeUser } from '../../vch/index.js';
-import type { ObjectReader } from './object-cache.js';
+import type { ObjectReader } from '../kube/object-cache.js';
 import { pvNodeLabel, volumeDriverName } from './names.js';
 
 export type ClaimResolution =

@@ -11,7 +11,7 @@ import test from 'ava';
 import { VicError } from '../../shared/errors.js';
 import { silentLogger } from '../../shared/logger.js';
 import type { StoreVolume, StoreVolumeSpec } from '../../vch/index.js';
-import type { ObjectReader } from './object-cache.js';
+import type { ObjectReader } from '../kube/object-cache.js';
 import { Provisioner, type StoreApi } from './provisioner.js';
 import type { StorageEvents } from './storage-events.js';
 

@@ -20,7 +20,7 @@ import { callApi } from '../kube/api-errors.js';
 import { WorkQueue } from '../pods/work-queue.js';
 import { decideClaim, decideVolume } from './decisions.js';
 import { volumeNameOf } from './names.js';
-import { ObjectCache, type ObjectReader } from './object-cache.js';
+import { ObjectCache, type ObjectReader } from '../kube/object-cache.js';
 import type { StorageEvents } from './storage-events.js';
 
 /** The VCH side the provisioner needs (src/vch VolumeStore). */
@@ -66,7 +66,7 @@ export class Provisioner {
   readonly #clock: Clock;
   readonly #backoffs = new Map<string, Backoff>();
   #caches: StorageCaches | undefined;
-  #started: Array<{ start(): Promise<void>; stop(): void }> = [];
+  #started: Array<{ start(): Promise<unknown>; stop(): void }> = [];
   #resync: { cancel(): void } | undefined;
 
   constructor(options: ProvisionerOptions) {

@@ -18,6 +18,12 @@ running() {
   (source "$env_sh" && kubectl get --raw /readyz >/dev/null 2>&1 && docker -H "$DOCKER_HOST" info >/dev/null 2>&1)
 }
 if ! running; then
+  # An environment that exists but does not answer (a hung engine) is not brought up again under
+  # whoever else is using it: say so and stop.
+  if [[ -f $env_sh ]]; then
+    echo "bench: the environment of $env_sh does not answer (API server /readyz or docker info); fix or restart it first" >&2
+    exit 1
+  fi
   bash test/env/install.sh
   bash test/env/up.sh
   env_sh=$root/.cache/env/env.sh

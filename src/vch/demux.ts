@@ -1,7 +1,7 @@
 // Docker's multiplexed stream format (non-TTY logs, attach and exec): an 8-byte header (stream type,
 // three zero bytes, big-endian length) before each frame. A parser without sockets, and a Writable
 // that splits frames to stdout and stderr with backpressure both ways; modem.demuxStream has none.
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 export type StreamType = 0 | 1 | 2;
 
@@ -82,6 +82,8 @@ function roomIn(target: Writable): Promise<void> {
 /**
  * A sink for a multiplexed stream: pipe the Docker stream into it. stdin frames (type 0) and frames
  * for an output that was not given are dropped. It waits for a slow output before taking more.
+ * The frames of one chunk that go to the same output leave as one write: a log comes as one frame per
+ * line, and a write per line costs an HTTP chunk (or a WebSocket message) per line further on.
  */
 export class Demuxer extends Writable {
   readonly #parser = new FrameParser();
@@ -95,16 +97,90 @@ export class Demuxer extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // Every frame of the chunk is written at once; then one wait per output that is full. A wait per
-    // frame would stack a 'drain' and a 'close' listener per frame on a slow output.
-    const written = new Set<Writable>();
+    // Every frame of the chunk is written at once, joined per output (in order: when stdout and stderr
+    // are one stream, as for logs, their lines stay interleaved as they came); then one wait per
+    // output that is full. A wait per frame would stack a 'drain' and a 'close' listener per frame.
+    const parts = new Map<Writable, Buffer[]>();
     for (const frame of this.#parser.push(chunk)) {
       const target = frame.stream === 1 ? this.#stdout : frame.stream === 2 ? this.#stderr : undefined;
       if (!target || target.destroyed || target.writableEnded) continue;
-      target.write(frame.data);
-      written.add(target);
+      const list = parts.get(target);
+      if (list) list.push(frame.data);
+      else parts.set(target, [frame.data]);
     }
-    if (written.size === 0) callback();
-    else Promise.all([...written].map(roomIn)).then(() => callback(), callback);
+    if (parts.size === 0) return callback();
+    for (const [target, list] of parts) target.write(list.length === 1 ? list[0] : Buffer.concat(list));
+    Promise.all([...parts.keys()].map(roomIn)).then(() => callback(), callback);
   }
+
+  // Chunks that queued while an output was full are parsed as one.
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const all = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this._write(all, chunks[0]!.encoding, callback);
+  }
+}
+
+export interface PumpOptions {
+  /**
+   * How long bytes may wait for more before they are written (0: each chunk at once). Bytes that
+   * come after a quiet spell of this long go out at once; a busy stream goes out in batches at most
+   * this far apart. Default 0.
+   */
+  lingerMs?: number;
+  /** A batch this large is written without waiting out the linger. Default 64 KiB. */
+  batchBytes?: number;
+}
+
+export const DEFAULT_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Copies `source` into `sink` like pipe() (backpressure, the sink ended at the source's end), but
+ * joins the chunks that arrive within `lingerMs` into one write: a Nagle for engine streams. The
+ * engine writes a followed log a dozen lines at a time and an exec's output 4 KiB at a time, each
+ * a socket read here; written one by one, each would be a write, a TLS record and a wake-up of the
+ * API server and the client, which cost more than the bytes. Stops when `sink` is gone.
+ */
+export function pumpJoined(source: Readable, sink: Writable, options: PumpOptions = {}): void {
+  const lingerMs = options.lingerMs ?? 0;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
+  const gone = (): boolean => sink.destroyed || sink.writableEnded;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (size === 0 || gone()) return;
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    lastWriteAt = performance.now();
+    if (!sink.write(chunk)) {
+      source.pause();
+      sink.once('drain', onDrain);
+    }
+  };
+  const onDrain = (): void => {
+    source.resume();
+  };
+  source.on('data', (chunk: Buffer) => {
+    if (gone()) return;
+    parts.push(chunk);
+    size += chunk.length;
+    const waited = performance.now() - lastWriteAt;
+    if (lingerMs <= 0 || size >= batchBytes || waited >= lingerMs) flush();
+    else timer ??= setTimeout(flush, lingerMs - waited);
+  });
+  source.once('end', () => {
+    flush();
+    if (!gone()) sink.end();
+  });
+  sink.once('close', () => {
+    if (timer !== undefined) clearTimeout(timer);
+    sink.off('drain', onDrain);
+  });
 }

@@ -42,6 +42,53 @@ test('byte by byte works too', (t) => {
   t.is(frames.map((f) => f.data.toString()).join(''), 'out-1\nerr-1\nout-2\nin');
 });
 
+test('consecutive frames of one stream come back as one, joined, wherever the input is cut', (t) => {
+  const lines = Buffer.concat([
+    frame(1, 'a\n'),
+    frame(1, 'bb\n'),
+    frame(1, 'ccc\n'),
+    frame(2, 'e\n'),
+    frame(1, 'd\n'),
+  ]);
+  const whole = new FrameParser().push(lines);
+  t.deepEqual(
+    whole.map((f) => [f.stream, f.data.toString()]),
+    [
+      [1, 'a\nbb\nccc\n'],
+      [2, 'e\n'],
+      [1, 'd\n'],
+    ],
+  );
+  for (let cut = 0; cut <= lines.length; cut++) {
+    const p = new FrameParser();
+    const frames = [...p.push(lines.subarray(0, cut)), ...p.push(lines.subarray(cut))];
+    const text = (stream: number) =>
+      frames
+        .filter((f) => f.stream === stream)
+        .map((f) => f.data.toString())
+        .join('');
+    t.is(text(1), 'a\nbb\nccc\nd\n', `cut at ${cut}`);
+    t.is(text(2), 'e\n', `cut at ${cut}`);
+    t.is(p.pendingBytes, 0);
+  }
+});
+
+test('bytes that are no header after whole frames pass on raw as stdout, from there on', (t) => {
+  const p = new FrameParser();
+  const frames = [
+    ...p.push(Buffer.concat([frame(2, 'err\n'), Buffer.from('plain text')])),
+    ...p.push(Buffer.from('!')),
+  ];
+  t.deepEqual(
+    frames.map((f) => [f.stream, f.data.toString()]),
+    [
+      [2, 'err\n'],
+      [1, 'plain text'],
+      [1, '!'],
+    ],
+  );
+});
+
 test('a stream that is not multiplexed passes through raw as stdout', (t) => {
   const p = new FrameParser();
   const frames = [...p.push(Buffer.from('hello tty world')), ...p.push(Buffer.from('!'))];

@@ -13,56 +13,91 @@ export interface Frame {
 const HEADER = 8;
 
 /**
- * Feeds on chunks cut anywhere and returns whole frames. Bytes that do not start with a valid
- * header mean the stream is not multiplexed (a TTY): from then on everything is stdout, raw.
+ * Feeds on chunks cut anywhere and returns whole frames; consecutive frames of the same stream come
+ * back as one, their payloads joined. Bytes that do not start with a valid header mean the stream is
+ * not multiplexed (a TTY): from then on everything is stdout, raw.
+ *
+ * A log comes as one frame per line, ~100 bytes: the chunk is scanned in place with an offset, and a
+ * run of frames costs one buffer, not a few objects per frame.
  */
 export class FrameParser {
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  #pending: Buffer | undefined;
   #raw = false;
 
   push(chunk: Buffer): Frame[] {
     if (this.#raw) return chunk.length > 0 ? [{ stream: 1, data: chunk }] : [];
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+    const buf = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
     const frames: Frame[] = [];
+    let offset = 0;
     for (;;) {
-      if (this.#pendingBytes < HEADER) break;
-      const head = this.#peek(HEADER);
-      const type = head[0] ?? 0;
-      if (type > 2 || head[1] !== 0 || head[2] !== 0 || head[3] !== 0) {
+      const run = scanRun(buf, offset);
+      if (run.frames > 0) {
+        if (run.payload > 0) frames.push({ stream: run.stream, data: joinPayloads(buf, offset, run) });
+        offset = run.end;
+      }
+      if (run.invalid) {
         this.#raw = true;
-        const rest = this.#take(this.#pendingBytes);
-        frames.push({ stream: 1, data: rest });
+        if (offset < buf.length) frames.push({ stream: 1, data: buf.subarray(offset) });
+        offset = buf.length;
         break;
       }
-      const length = head.readUInt32BE(4);
-      if (this.#pendingBytes < HEADER + length) break;
-      this.#take(HEADER);
-      const data = this.#take(length);
-      if (length > 0) frames.push({ stream: type as StreamType, data });
+      if (run.frames === 0) break;
     }
+    this.#pending = offset < buf.length ? buf.subarray(offset) : undefined;
     return frames;
   }
 
   /** Bytes held back waiting for the rest of a frame. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#pending?.length ?? 0;
   }
+}
 
-  #peek(n: number): Buffer {
-    if ((this.#pending[0]?.length ?? 0) < n) this.#pending = [Buffer.concat(this.#pending)];
-    return this.#pending[0]!.subarray(0, n);
-  }
+interface Run {
+  stream: StreamType;
+  /** Whole frames in the run, and their payload bytes. */
+  frames: number;
+  payload: number;
+  /** Offset just past the run's last frame. */
+  end: number;
+  /** The run stopped at bytes that are no frame header. */
+  invalid: boolean;
+}
 
-  #take(n: number): Buffer {
-    const all = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.#pending = rest.length > 0 ? [rest] : [];
-    this.#pendingBytes = rest.length;
-    return out;
+/** The whole frames of one stream from `start` on. */
+function scanRun(buf: Buffer, start: number): Run {
+  const run: Run = { stream: 1, frames: 0, payload: 0, end: start, invalid: false };
+  let at = start;
+  while (buf.length - at >= HEADER) {
+    const type = buf[at]!;
+    if (type > 2 || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) {
+      run.invalid = true;
+      break;
+    }
+    const length = buf.readUInt32BE(at + 4);
+    if (buf.length - at - HEADER < length) break;
+    if (run.frames === 0) run.stream = type as StreamType;
+    else if (type !== run.stream) break;
+    run.frames++;
+    run.payload += length;
+    at += HEADER + length;
+    run.end = at;
   }
+  return run;
+}
+
+/** The payloads of a run: a view when it is one frame, else one copy. */
+function joinPayloads(buf: Buffer, start: number, run: Run): Buffer {
+  if (run.frames === 1) return buf.subarray(start + HEADER, run.end);
+  const out = Buffer.allocUnsafe(run.payload);
+  let written = 0;
+  for (let at = start; at < run.end;) {
+    const length = buf.readUInt32BE(at + 4);
+    buf.copy(out, written, at + HEADER, at + HEADER + length);
+    written += length;
+    at += HEADER + length;
+  }
+  return out;
 }
 
 /** Resolves once `target` can take more (or is gone): one 'drain' and one 'close' listener at most. */

@@ -277,3 +277,14 @@ test('pumpJoined stops taking from the source while the sink is full', async (t)
   t.false(source.isPaused());
   source.destroy();
 });
+
+test('pumpJoined hands on what it held back when the source closes without an end', async (t) => {
+  const source = new PassThrough();
+  const { sink, writes, written } = recorder();
+  pumpJoined(source, sink, { lingerMs: 60_000 });
+  source.write('first');
+  source.write('held');
+  source.destroy();
+  await written(2);
+  t.deepEqual(writes, ['first', 'held']);
+});

@@ -214,6 +214,8 @@ export function pumpJoined(source: Readable, sink: Writable, options: PumpOption
     flush();
     if (!gone()) sink.end();
   });
+  // A source destroyed without an end (a connection reset) still hands on what was held back.
+  source.once('close', flush);
   sink.once('close', () => {
     if (timer !== undefined) clearTimeout(timer);
     sink.off('drain', onDrain);

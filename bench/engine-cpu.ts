@@ -63,7 +63,12 @@ export function engineCpu(dockerdPid: number): Map<number, number> {
   // The engine's containerd socket names its shims.
   let address = '';
   for (const pid of out.keys()) {
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    let cmd: string[];
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // Ended since it was sampled (a busy engine's `runc exec`).
+    }
     const i = cmd.indexOf('--config');
     if (cmd[0]?.endsWith('containerd') && i >= 0)
       address = `${cmd[i + 1]!.replace(/containerd\.toml$/, '')}containerd.sock`;

@@ -27,7 +27,7 @@ const scales: Record<Scale['name'], Scale> = {
     bursts: [20, 50],
     concurrency: 16,
     statusPods: 20,
-    streamMiB: 8,
+    streamMiB: 32,
     rounds: 5,
     idleSeconds: 15,
     churnSeconds: 15,

@@ -1,7 +1,7 @@
 // Docker's multiplexed stream format (non-TTY logs, attach and exec): an 8-byte header (stream type,
 // three zero bytes, big-endian length) before each frame. A parser without sockets, and a Writable
 // that splits frames to stdout and stderr with backpressure both ways; modem.demuxStream has none.
-import { Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 
 export type StreamType = 0 | 1 | 2;
 
@@ -13,56 +13,91 @@ export interface Frame {
 const HEADER = 8;
 
 /**
- * Feeds on chunks cut anywhere and returns whole frames. Bytes that do not start with a valid
- * header mean the stream is not multiplexed (a TTY): from then on everything is stdout, raw.
+ * Feeds on chunks cut anywhere and returns whole frames; consecutive frames of the same stream come
+ * back as one, their payloads joined. Bytes that do not start with a valid header mean the stream is
+ * not multiplexed (a TTY): from then on everything is stdout, raw.
+ *
+ * A log comes as one frame per line, ~100 bytes: the chunk is scanned in place with an offset, and a
+ * run of frames costs one buffer, not a few objects per frame.
  */
 export class FrameParser {
-  #pending: Buffer[] = [];
-  #pendingBytes = 0;
+  #pending: Buffer | undefined;
   #raw = false;
 
   push(chunk: Buffer): Frame[] {
     if (this.#raw) return chunk.length > 0 ? [{ stream: 1, data: chunk }] : [];
-    this.#pending.push(chunk);
-    this.#pendingBytes += chunk.length;
+    const buf = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
     const frames: Frame[] = [];
+    let offset = 0;
     for (;;) {
-      if (this.#pendingBytes < HEADER) break;
-      const head = this.#peek(HEADER);
-      const type = head[0] ?? 0;
-      if (type > 2 || head[1] !== 0 || head[2] !== 0 || head[3] !== 0) {
+      const run = scanRun(buf, offset);
+      if (run.frames > 0) {
+        if (run.payload > 0) frames.push({ stream: run.stream, data: joinPayloads(buf, offset, run) });
+        offset = run.end;
+      }
+      if (run.invalid) {
         this.#raw = true;
-        const rest = this.#take(this.#pendingBytes);
-        frames.push({ stream: 1, data: rest });
+        if (offset < buf.length) frames.push({ stream: 1, data: buf.subarray(offset) });
+        offset = buf.length;
         break;
       }
-      const length = head.readUInt32BE(4);
-      if (this.#pendingBytes < HEADER + length) break;
-      this.#take(HEADER);
-      const data = this.#take(length);
-      if (length > 0) frames.push({ stream: type as StreamType, data });
+      if (run.frames === 0) break;
     }
+    this.#pending = offset < buf.length ? buf.subarray(offset) : undefined;
     return frames;
   }
 
   /** Bytes held back waiting for the rest of a frame. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#pending?.length ?? 0;
   }
+}
 
-  #peek(n: number): Buffer {
-    if ((this.#pending[0]?.length ?? 0) < n) this.#pending = [Buffer.concat(this.#pending)];
-    return this.#pending[0]!.subarray(0, n);
-  }
+interface Run {
+  stream: StreamType;
+  /** Whole frames in the run, and their payload bytes. */
+  frames: number;
+  payload: number;
+  /** Offset just past the run's last frame. */
+  end: number;
+  /** The run stopped at bytes that are no frame header. */
+  invalid: boolean;
+}
 
-  #take(n: number): Buffer {
-    const all = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.#pending = rest.length > 0 ? [rest] : [];
-    this.#pendingBytes = rest.length;
-    return out;
+/** The whole frames of one stream from `start` on. */
+function scanRun(buf: Buffer, start: number): Run {
+  const run: Run = { stream: 1, frames: 0, payload: 0, end: start, invalid: false };
+  let at = start;
+  while (buf.length - at >= HEADER) {
+    const type = buf[at]!;
+    if (type > 2 || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) {
+      run.invalid = true;
+      break;
+    }
+    const length = buf.readUInt32BE(at + 4);
+    if (buf.length - at - HEADER < length) break;
+    if (run.frames === 0) run.stream = type as StreamType;
+    else if (type !== run.stream) break;
+    run.frames++;
+    run.payload += length;
+    at += HEADER + length;
+    run.end = at;
   }
+  return run;
+}
+
+/** The payloads of a run: a view when it is one frame, else one copy. */
+function joinPayloads(buf: Buffer, start: number, run: Run): Buffer {
+  if (run.frames === 1) return buf.subarray(start + HEADER, run.end);
+  const out = Buffer.allocUnsafe(run.payload);
+  let written = 0;
+  for (let at = start; at < run.end;) {
+    const length = buf.readUInt32BE(at + 4);
+    buf.copy(out, written, at + HEADER, at + HEADER + length);
+    written += length;
+    at += HEADER + length;
+  }
+  return out;
 }
 
 /** Resolves once `target` can take more (or is gone): one 'drain' and one 'close' listener at most. */
@@ -82,6 +117,8 @@ function roomIn(target: Writable): Promise<void> {
 /**
  * A sink for a multiplexed stream: pipe the Docker stream into it. stdin frames (type 0) and frames
  * for an output that was not given are dropped. It waits for a slow output before taking more.
+ * The frames of one chunk that go to the same output leave as one write: a log comes as one frame per
+ * line, and a write per line costs an HTTP chunk (or a WebSocket message) per line further on.
  */
 export class Demuxer extends Writable {
   readonly #parser = new FrameParser();
@@ -95,16 +132,92 @@ export class Demuxer extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // Every frame of the chunk is written at once; then one wait per output that is full. A wait per
-    // frame would stack a 'drain' and a 'close' listener per frame on a slow output.
-    const written = new Set<Writable>();
+    // Every frame of the chunk is written at once, joined per output (in order: when stdout and stderr
+    // are one stream, as for logs, their lines stay interleaved as they came); then one wait per
+    // output that is full. A wait per frame would stack a 'drain' and a 'close' listener per frame.
+    const parts = new Map<Writable, Buffer[]>();
     for (const frame of this.#parser.push(chunk)) {
       const target = frame.stream === 1 ? this.#stdout : frame.stream === 2 ? this.#stderr : undefined;
       if (!target || target.destroyed || target.writableEnded) continue;
-      target.write(frame.data);
-      written.add(target);
+      const list = parts.get(target);
+      if (list) list.push(frame.data);
+      else parts.set(target, [frame.data]);
     }
-    if (written.size === 0) callback();
-    else Promise.all([...written].map(roomIn)).then(() => callback(), callback);
+    if (parts.size === 0) return callback();
+    for (const [target, list] of parts) target.write(list.length === 1 ? list[0] : Buffer.concat(list));
+    Promise.all([...parts.keys()].map(roomIn)).then(() => callback(), callback);
   }
+
+  // Chunks that queued while an output was full are parsed as one.
+  override _writev(
+    chunks: { chunk: Buffer; encoding: BufferEncoding }[],
+    callback: (error?: Error | null) => void,
+  ): void {
+    const all = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
+    this._write(all, chunks[0]!.encoding, callback);
+  }
+}
+
+export interface PumpOptions {
+  /**
+   * How long bytes may wait for more before they are written (0: each chunk at once). Bytes that
+   * come after a quiet spell of this long go out at once; a busy stream goes out in batches at most
+   * this far apart. Default 0.
+   */
+  lingerMs?: number;
+  /** A batch this large is written without waiting out the linger. Default 64 KiB. */
+  batchBytes?: number;
+}
+
+export const DEFAULT_BATCH_BYTES = 64 * 1024;
+
+/**
+ * Copies `source` into `sink` like pipe() (backpressure, the sink ended at the source's end), but
+ * joins the chunks that arrive within `lingerMs` into one write: a Nagle for engine streams. The
+ * engine writes a followed log a dozen lines at a time and an exec's output 4 KiB at a time, each
+ * a socket read here; written one by one, each would be a write, a TLS record and a wake-up of the
+ * API server and the client, which cost more than the bytes. Stops when `sink` is gone.
+ */
+export function pumpJoined(source: Readable, sink: Writable, options: PumpOptions = {}): void {
+  const lingerMs = options.lingerMs ?? 0;
+  const batchBytes = options.batchBytes ?? DEFAULT_BATCH_BYTES;
+  let parts: Buffer[] = [];
+  let size = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let lastWriteAt = Number.NEGATIVE_INFINITY;
+  const gone = (): boolean => sink.destroyed || sink.writableEnded;
+  const flush = (): void => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (size === 0 || gone()) return;
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    lastWriteAt = performance.now();
+    if (!sink.write(chunk)) {
+      source.pause();
+      sink.once('drain', onDrain);
+    }
+  };
+  const onDrain = (): void => {
+    source.resume();
+  };
+  source.on('data', (chunk: Buffer) => {
+    if (gone()) return;
+    parts.push(chunk);
+    size += chunk.length;
+    const waited = performance.now() - lastWriteAt;
+    if (lingerMs <= 0 || size >= batchBytes || waited >= lingerMs) flush();
+    else timer ??= setTimeout(flush, lingerMs - waited);
+  });
+  source.once('end', () => {
+    flush();
+    if (!gone()) sink.end();
+  });
+  // A source destroyed without an end (a connection reset) still hands on what was held back.
+  source.once('close', flush);
+  sink.once('close', () => {
+    if (timer !== undefined) clearTimeout(timer);
+    sink.off('drain', onDrain);
+  });
 }

@@ -5,7 +5,7 @@ import type { AttachIO, ExitResult, TerminalSize } from '../shared/attach-io.js'
 import { VicError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { call, dial, type VchClient } from './client.js';
-import { Demuxer } from './demux.js';
+import { Demuxer, pumpJoined } from './demux.js';
 import { engineRequest, engineUpgrade, replyError } from './engine-http.js';
 import { getPodVm } from './list.js';
 import type { PodVmMember } from './types.js';
@@ -23,6 +23,9 @@ export interface ExecTarget {
 }
 
 const RESIZE_ATTEMPTS = 5;
+
+/** How long a busy exec's output gathers before it is passed on; a quiet one's passes at once. */
+export const OUTPUT_LINGER_MS = 2;
 
 export class Sessions {
   readonly #client: VchClient;
@@ -230,7 +233,9 @@ export class Sessions {
         socket.on('close', () => finish());
       } else {
         const demuxer = new Demuxer(io.stdout, io.stderr);
-        socket.pipe(demuxer);
+        // A process writes its output a few KiB at a time: batched (see pumpJoined), not one message
+        // per piece to the client.
+        pumpJoined(socket, demuxer, { lingerMs: OUTPUT_LINGER_MS });
         // The demuxer may still wait for a slow stdout when the socket ends: done is when it is.
         demuxer.on('finish', () => finish());
         socket.on('close', () => {

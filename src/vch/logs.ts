@@ -4,7 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import { PassThrough, Transform, type Readable, type TransformCallback } from 'node:stream';
 import { VicError } from '../shared/errors.js';
 import { call, dial, type VchClient } from './client.js';
-import { Demuxer } from './demux.js';
+import { Demuxer, pumpJoined } from './demux.js';
 import { getPodVm } from './list.js';
 import type { PodVmMember } from './types.js';
 
@@ -120,6 +120,13 @@ export class Logs {
   }
 }
 
+/**
+ * How long a busy log gathers before its next write: unnoticeable to a reader, ~20 KiB at 10 MiB/s.
+ * The kubelet flushes after every write (pkg/kubelet/server/server.go wraps the log response in
+ * flushwriter), which is cheap in Go; here each write is a stream pass, an HTTP chunk and a TLS record.
+ */
+export const LOG_LINGER_MS = 2;
+
 function emptyStream(): Readable {
   const out = new PassThrough();
   out.end();
@@ -133,10 +140,13 @@ function wire(source: IncomingMessage, tty: boolean, limitBytes: number | undefi
       ? new ByteLimit(limitBytes, () => source.destroy())
       : new PassThrough();
   // A TTY container's log is raw; otherwise frames carry the stream they came from.
-  const sink = tty ? out : new Demuxer(out, out);
-  if (tty) source.pipe(out);
+  // Read in batches, not Docker's one HTTP chunk per frame (see pumpJoined): a followed log's new
+  // line still leaves at once, a busy one goes out every few ms.
+  const pump = { lingerMs: LOG_LINGER_MS };
+  if (tty) pumpJoined(source, out, pump);
   else {
-    source.pipe(sink);
+    const sink = new Demuxer(out, out);
+    pumpJoined(source, sink, pump);
     sink.on('finish', () => out.end());
   }
   source.on('error', (err) => out.destroy(err));

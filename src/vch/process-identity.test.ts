@@ -1,5 +1,5 @@
 import test from 'ava';
-import { resolveProcessIdentity } from './process-identity.js';
+import { mountsUserFiles, resolveProcessIdentity } from './process-identity.js';
 
 // As in busybox, plus a user with a group membership and a name-only group.
 const passwd = [
@@ -63,4 +63,11 @@ test('an image without passwd or group files: numbers alone', (t) => {
     resolveProcessIdentity({ user: 'nonroot', groupAdd: [], passwd: undefined, group: undefined }),
     undefined,
   );
+});
+
+test('a mount over /etc, /etc/passwd or /etc/group makes the files the container’s own', (t) => {
+  t.true(mountsUserFiles(['/data', '/etc/passwd']));
+  t.true(mountsUserFiles(['/etc/']));
+  t.true(mountsUserFiles(['/etc/group']));
+  t.false(mountsUserFiles(['/etc/config', '/data', '/var/run/secrets/kubernetes.io/serviceaccount']));
 });

@@ -26,10 +26,22 @@ interface GroupEntry {
 
 const NUMERIC = /^\d+$/;
 
-/** What the engine was told of the process: Config.User and HostConfig.GroupAdd. */
+/** What the engine was told of the process, and where its user and group files come from. */
 export interface ProcessConfig {
+  /** Config.User and HostConfig.GroupAdd. */
   user: string | undefined;
   groupAdd: readonly string[] | undefined;
+  /** The image ID: containers of one image with the same user and groups share one answer. */
+  image: string;
+  /** A mount over /etc, /etc/passwd or /etc/group: this container's files are its own. */
+  ownFiles: boolean;
+}
+
+const ETC_PATHS = new Set(['/etc', '/etc/passwd', '/etc/group']);
+
+/** Whether a container's mounts cover the user and group files (inspect's Mounts destinations). */
+export function mountsUserFiles(destinations: readonly string[]): boolean {
+  return destinations.some((d) => ETC_PATHS.has(d.replace(/\/+$/, '')));
 }
 
 function parseColonFile<T>(text: string | undefined, parse: (fields: string[]) => T | undefined): T[] {
@@ -100,11 +112,12 @@ export function resolveProcessIdentity(options: {
   return { uid, gid, supplementalGroups: [...new Set([gid, ...held])] };
 }
 
-// A process's identity never changes while its container lives: read once per container.
+// A process's identity never changes while its container lives, and is the same for every container
+// of one image started with the same user and groups (unless a mount replaces the files).
 const MAX_REMEMBERED = 10_000;
 const IMAGE_FILE_MAX_BYTES = 256 * 1024;
 
-/** Reads, once per container, the identity its process runs as. */
+/** Reads, once per image and user (or per container with its own files), who a process runs as. */
 export class ProcessIdentities {
   readonly #client: VchClient;
   readonly #known = new Map<string, Promise<ProcessIdentity | undefined>>();
@@ -117,34 +130,36 @@ export class ProcessIdentities {
   }
 
   /**
-   * The identity of container `id`'s process, given (when its inspect answers) its Config.User and
-   * HostConfig.GroupAdd; undefined when the container is gone or its image names a user or group
-   * it does not have. The image's files are read while the inspect is under way.
+   * The identity of container `id`'s process, given (when its inspect answers) its config; undefined
+   * when the container is gone or its image names a user or group it does not have.
    */
-  of(id: string, config: Promise<ProcessConfig | undefined>): Promise<ProcessIdentity | undefined> {
-    if (!this.#enabled()) return Promise.resolve(undefined);
-    let found = this.#known.get(id);
+  async of(id: string, config: Promise<ProcessConfig | undefined>): Promise<ProcessIdentity | undefined> {
+    if (!this.#enabled()) return undefined;
+    const process = await config;
+    if (!process) return undefined;
+    const key = process.ownFiles
+      ? `container:${id}`
+      : `image:${process.image}:${process.user ?? ''}:${(process.groupAdd ?? []).join(',')}`;
+    let found = this.#known.get(key);
     if (!found) {
-      found = this.#read(id, config);
+      found = this.#read(id, process);
       // A failed read is tried again next time (the VCH may have been busy); an answer is kept.
-      found.catch(() => this.#known.delete(id));
+      found.catch(() => this.#known.delete(key));
       if (this.#known.size >= MAX_REMEMBERED) {
         const oldest = this.#known.keys().next().value;
         if (oldest !== undefined) this.#known.delete(oldest);
       }
-      this.#known.set(id, found);
+      this.#known.set(key, found);
     }
     return found;
   }
 
-  async #read(id: string, config: Promise<ProcessConfig | undefined>): Promise<ProcessIdentity | undefined> {
+  async #read(id: string, process: ProcessConfig): Promise<ProcessIdentity | undefined> {
     // A file the image lacks (a scratch image) reads as undefined; any other failure rejects.
-    const [passwd, group, process] = await Promise.all([
+    const [passwd, group] = await Promise.all([
       readContainerFile(this.#client, id, '/etc/passwd', IMAGE_FILE_MAX_BYTES),
       readContainerFile(this.#client, id, '/etc/group', IMAGE_FILE_MAX_BYTES),
-      config,
     ]);
-    if (!process) throw new Error(`container ${id} was not inspected`);
     return resolveProcessIdentity({ user: process.user, groupAdd: process.groupAdd, passwd, group });
   }
 }

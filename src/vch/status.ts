@@ -4,7 +4,7 @@
 import type Docker from 'dockerode';
 import { constants as osConstants } from 'node:os';
 import { callOrUndefined, type VchClient } from './client.js';
-import type { ProcessIdentities } from './process-identity.js';
+import { mountsUserFiles, type ProcessIdentities } from './process-identity.js';
 import { parseLabels } from './labels.js';
 import { appliedOf } from './update.js';
 import { getPodVm, isVirtualSandbox, latestMembers, networkOwner, virtualSandbox } from './list.js';
@@ -218,7 +218,11 @@ export class StatusReader {
     return result;
   }
 
-  /** The identity the container's process runs as, when the VCH lets its image files be read. */
+  /** Starts reading a new container's process identity, so that its first status finds it ready. */
+  prefetchUser(id: string): void {
+    void this.#userOf(id, this.#inspect(id));
+  }
+
   /** The identity the container's process runs as, when the VCH lets its image files be read. */
   async #userOf(
     id: string,
@@ -226,7 +230,14 @@ export class StatusReader {
   ): Promise<ProcessIdentity | undefined> {
     if (!this.#identities) return undefined;
     const config = inspected.then((info) =>
-      info ? { user: info.Config.User, groupAdd: info.HostConfig.GroupAdd ?? undefined } : undefined,
+      info
+        ? {
+            user: info.Config.User,
+            groupAdd: info.HostConfig.GroupAdd ?? undefined,
+            image: info.Image,
+            ownFiles: mountsUserFiles((info.Mounts ?? []).map((m) => m.Destination)),
+          }
+        : undefined,
     );
     // Left out this time when it fails (a busy or restarting VCH); the next status read tries again.
     return this.#identities.of(id, config).catch(() => undefined);

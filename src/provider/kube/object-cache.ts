@@ -41,6 +41,7 @@ export class ObjectCache<T extends KubernetesObject> implements ObjectReader<T> 
   readonly #retryFirstList: boolean;
   readonly #backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
   #synced = false;
+  #firstError: unknown;
   #stopped = false;
   #restarting = false;
 
@@ -74,9 +75,15 @@ export class ObjectCache<T extends KubernetesObject> implements ObjectReader<T> 
     try {
       await this.#watch.start();
     } catch (err) {
+      if (!this.#synced) this.#firstError = err;
       void this.#restart(err);
     }
     return this.#synced;
+  }
+
+  /** Why the first list failed, when it did: for a caller that cannot go on without it. */
+  get firstError(): unknown {
+    return this.#firstError;
   }
 
   stop(): void {

@@ -136,6 +136,7 @@ export class PodController {
 
   async run(signal: AbortSignal): Promise<void> {
     await this.#informer.start();
+    this.#sync.start();
     this.#watch = this.#o.vch.watch({
       onEvent: (event) => this.#queue.add(`${event.podNamespace}/${event.podName}`),
       onResync: () => this.#resync(),

@@ -230,6 +230,11 @@ export class PodSync {
   }
 
   /** Stops the prober's timers. */
+  /** Starts what the node keeps for all its pods: the watch of Services (their link variables). */
+  start(): void {
+    this.#services?.start();
+  }
+
   stop(): void {
     this.#prober?.stop();
     this.#configs?.stop();

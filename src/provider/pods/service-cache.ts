@@ -1,6 +1,7 @@
 // Every Service of the cluster, list-and-watched once, for the service link variables of every pod:
 // the kubelet reads them from a service informer too (pkg/kubelet/kubelet.go serviceLister), so a
-// container's environment costs the API server nothing. Started by the first pod that needs it.
+// container's environment costs the API server nothing. Started with the pod controller, as the
+// kubelet starts its reflector at start-up: a node's one list and watch, not charged to its first pod.
 // Where list/watch is refused, each read falls back to one list of the namespace.
 import type { CoreV1Api, KubeConfig, V1Service } from '@kubernetes/client-node';
 import type { Logger } from '../../shared/logger.js';
@@ -30,22 +31,30 @@ export class ServiceCache {
     return { list: (namespace) => this.#list(namespace), ...(address ? { kubernetesAddress: address } : {}) };
   }
 
+  /** Starts the list and watch (else the first read does). */
+  start(): void {
+    this.#watchedList();
+  }
+
+  #watchedList(): WatchedList<V1Service> {
+    return (this.#watched ??= (this.#o.watch ?? watchList)({
+      kubeConfig: this.#o.kubeConfig,
+      path: '/api/v1/services',
+      logger: this.#o.logger.child({ component: 'service-cache' }),
+      list: () => this.#o.core.listServiceForAllNamespaces({}),
+    }));
+  }
+
   stop(): void {
     this.#watched?.stop();
     this.#watched = undefined;
   }
 
   async #list(namespace: string): Promise<V1Service[]> {
-    const { core } = this.#o;
-    this.#watched ??= (this.#o.watch ?? watchList)({
-      kubeConfig: this.#o.kubeConfig,
-      path: '/api/v1/services',
-      logger: this.#o.logger.child({ component: 'service-cache' }),
-      list: () => core.listServiceForAllNamespaces({}),
-    });
-    if (await this.#watched.ready) return this.#watched.list(namespace);
+    const watched = this.#watchedList();
+    if (await watched.ready) return watched.list(namespace);
     const listed = await callApi(`list services in ${namespace}`, () =>
-      core.listNamespacedService({ namespace }),
+      this.#o.core.listNamespacedService({ namespace }),
     );
     return listed.items;
   }

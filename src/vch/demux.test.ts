@@ -73,6 +73,24 @@ test('consecutive frames of one stream come back as one, joined, wherever the in
   }
 });
 
+test('a frame cut across several chunks is finished from the next chunks, and the frames after it follow', (t) => {
+  const big = 'x'.repeat(10_000);
+  const input = Buffer.concat([frame(1, big), frame(1, 'after\n'), frame(2, 'err\n'), frame(1, 'last\n')]);
+  for (const size of [7, 3000, 4096, 10_007, 10_008]) {
+    const p = new FrameParser();
+    const frames: { stream: number; data: Buffer }[] = [];
+    for (let at = 0; at < input.length; at += size) frames.push(...p.push(input.subarray(at, at + size)));
+    const text = (stream: number) =>
+      frames
+        .filter((f) => f.stream === stream)
+        .map((f) => f.data.toString())
+        .join('');
+    t.is(text(1), `${big}after\nlast\n`, `chunks of ${size}`);
+    t.is(text(2), 'err\n', `chunks of ${size}`);
+    t.is(p.pendingBytes, 0);
+  }
+});
+
 test('bytes that are no header after whole frames pass on raw as stdout, from there on', (t) => {
   const p = new FrameParser();
   const frames = [

@@ -21,14 +21,45 @@ const HEADER = 8;
  * run of frames costs one buffer, not a few objects per frame.
  */
 export class FrameParser {
-  #pending: Buffer | undefined;
+  /** The start of a frame that the last chunk cut off, kept as it came (no copy until it is whole). */
+  #carry: Buffer[] = [];
+  #carryLength = 0;
   #raw = false;
 
   push(chunk: Buffer): Frame[] {
     if (this.#raw) return chunk.length > 0 ? [{ stream: 1, data: chunk }] : [];
-    const buf = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
+    let buf = chunk;
+    let lead: Frame | undefined;
+    if (this.#carryLength > 0) {
+      // Only the bytes that finish the cut-off frame are copied, not the whole chunk: an exec's bulk
+      // output comes as 64 KiB chunks of 4 KiB frames, and the chunk itself was being copied twice.
+      const finish = this.#bytesToFinish(chunk);
+      if (finish === 'more') {
+        this.#carry.push(chunk);
+        this.#carryLength += chunk.length;
+        return [];
+      }
+      const whole = finish === 'invalid' ? chunk.length : finish;
+      const joined = Buffer.concat([...this.#carry, chunk.subarray(0, whole)], this.#carryLength + whole);
+      this.#carry = [];
+      this.#carryLength = 0;
+      if (finish === 'invalid') buf = joined;
+      else {
+        const run = scanRun(joined, 0);
+        if (run.payload > 0) lead = { stream: run.stream, data: joined.subarray(HEADER) };
+        buf = chunk.subarray(whole);
+      }
+    }
     const frames: Frame[] = [];
     let offset = 0;
+    if (lead) {
+      // The finished frame and a run of the same stream after it leave as one.
+      const run = scanRun(buf, 0);
+      if (run.frames > 0 && run.stream === lead.stream) {
+        frames.push({ stream: lead.stream, data: joinPayloads(buf, 0, run, lead.data) });
+        offset = run.end;
+      } else frames.push(lead);
+    }
     for (;;) {
       const run = scanRun(buf, offset);
       if (run.frames > 0) {
@@ -43,13 +74,28 @@ export class FrameParser {
       }
       if (run.frames === 0) break;
     }
-    this.#pending = offset < buf.length ? buf.subarray(offset) : undefined;
+    if (offset < buf.length) {
+      this.#carry = [buf.subarray(offset)];
+      this.#carryLength = buf.length - offset;
+    }
     return frames;
+  }
+
+  /**
+   * How many bytes of `chunk` finish the frame begun in the carry: 'more' when the chunk does not
+   * finish it (or its header), 'invalid' when the header is no frame header (the stream is raw).
+   */
+  #bytesToFinish(chunk: Buffer): number | 'more' | 'invalid' {
+    if (this.#carryLength + chunk.length < HEADER) return 'more';
+    const header = Buffer.concat([...this.#carry, chunk], HEADER);
+    if (!isHeader(header, 0)) return 'invalid';
+    const need = HEADER + header.readUInt32BE(4) - this.#carryLength;
+    return need > chunk.length ? 'more' : need;
   }
 
   /** Bytes held back waiting for the rest of a frame. */
   get pendingBytes(): number {
-    return this.#pending?.length ?? 0;
+    return this.#carryLength;
   }
 }
 
@@ -69,11 +115,11 @@ function scanRun(buf: Buffer, start: number): Run {
   const run: Run = { stream: 1, frames: 0, payload: 0, end: start, invalid: false };
   let at = start;
   while (buf.length - at >= HEADER) {
-    const type = buf[at]!;
-    if (type > 2 || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) {
+    if (!isHeader(buf, at)) {
       run.invalid = true;
       break;
     }
+    const type = buf[at]!;
     const length = buf.readUInt32BE(at + 4);
     if (buf.length - at - HEADER < length) break;
     if (run.frames === 0) run.stream = type as StreamType;
@@ -86,11 +132,15 @@ function scanRun(buf: Buffer, start: number): Run {
   return run;
 }
 
-/** The payloads of a run: a view when it is one frame, else one copy. */
-function joinPayloads(buf: Buffer, start: number, run: Run): Buffer {
-  if (run.frames === 1) return buf.subarray(start + HEADER, run.end);
-  const out = Buffer.allocUnsafe(run.payload);
-  let written = 0;
+function isHeader(buf: Buffer, at: number): boolean {
+  return buf[at]! <= 2 && buf[at + 1] === 0 && buf[at + 2] === 0 && buf[at + 3] === 0;
+}
+
+/** The payloads of a run, after `lead` if given: a view when it is one frame alone, else one copy. */
+function joinPayloads(buf: Buffer, start: number, run: Run, lead?: Buffer): Buffer {
+  if (run.frames === 1 && !lead) return buf.subarray(start + HEADER, run.end);
+  const out = Buffer.allocUnsafe((lead?.length ?? 0) + run.payload);
+  let written = lead ? lead.copy(out) : 0;
   for (let at = start; at < run.end;) {
     const length = buf.readUInt32BE(at + 4);
     buf.copy(out, written, at + HEADER, at + HEADER + length);

@@ -75,6 +75,22 @@ function harness(spec: Partial<V1Pod['spec']> = {}, meta: Partial<V1Pod['metadat
 
 const state = (pod: V1Pod) => pod.status?.containerStatuses?.[0]?.state;
 
+test("a new sandbox is started in the move that created it, with no read of the pod VM between (as the kubelet's RunPodSandbox)", async (t) => {
+  const h = harness();
+  h.vch.sandboxStartsCreated = true;
+  h.vch.logStatusReads = true;
+  await h.pass();
+  t.deepEqual(h.vch.calls, [
+    'ensureSandbox',
+    'start POD#0',
+    'status',
+    'create main#0',
+    'start main#0',
+    'status',
+  ]);
+  t.is(h.pod.status?.phase, 'Running');
+});
+
 test('a new pod: admitted, sandbox then container created and started, Running and Ready in one pass', async (t) => {
   const h = harness();
   await h.pass();

@@ -36,6 +36,10 @@ const fakeImage: ImageInfo = {
 export class FakeVch {
   readonly containers: FakeContainer[] = [];
   readonly calls: string[] = [];
+  /** A new sandbox is left created, not running, as the engine leaves it (default: running). */
+  sandboxStartsCreated = false;
+  /** Status reads are logged in `calls` too, as 'status'. */
+  logStatusReads = false;
   /** Files in containers, by `<id>:<path>`: what readFile finds. */
   readonly files = new Map<string, string>();
   readonly #clock: Clock;
@@ -71,12 +75,17 @@ export class FakeVch {
 
   readonly pods: PodVmLifecycle = {
     list: () => Promise.resolve(this.#vms()),
-    status: (uid) => Promise.resolve(this.#status(uid)),
+    status: (uid) => {
+      if (this.logStatusReads) this.calls.push('status');
+      return Promise.resolve(this.#status(uid));
+    },
     ensureSandbox: (spec) => {
       this.calls.push('ensureSandbox');
       const existing = this.containers.find((c) => c.uid === spec.pod.uid && c.role === 'sandbox');
       return Promise.resolve(
-        this.#member(existing ?? this.#add(spec, 'POD', 'sandbox', { attempt: 0 }, true)),
+        this.#member(
+          existing ?? this.#add(spec, 'POD', 'sandbox', { attempt: 0 }, !this.sandboxStartsCreated),
+        ),
       );
     },
     createContainer: (spec, name, attempt) => {

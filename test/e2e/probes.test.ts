@@ -110,15 +110,26 @@ test.serial(
       (await apps.readNamespacedDeployment({ name: 'web', namespace: node.ns })).status?.readyReplicas === 2,
     );
 
-    await kubectl(['exec', '-n', node.ns, second.metadata!.name!, '--', 'touch', '/www/ready']);
+    const touchSecond = await kubectl([
+      'exec',
+      '-n',
+      node.ns,
+      second.metadata!.name!,
+      '--',
+      'touch',
+      '/www/ready',
+    ]);
+    t.is(touchSecond.exitCode, 0, touchSecond.stderr);
+    let lastDeployment: k8s.V1DeploymentStatus | undefined;
     await eventually(
       'deployment Available with 2 ready replicas',
       async () => {
         const d = await apps.readNamespacedDeployment({ name: 'web', namespace: node.ns });
+        lastDeployment = d.status;
         const available = d.status?.conditions?.find((c) => c.type === 'Available')?.status === 'True';
         return available && d.status?.readyReplicas === 2 ? d : undefined;
       },
-      { timeoutMs: 60_000 },
+      { timeoutMs: 60_000, lastSeen: () => lastDeployment },
     );
     const both = await eventually('both endpoints ready', async () => {
       const s = await readySlice(node.ns, 'web');

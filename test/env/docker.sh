@@ -15,6 +15,11 @@ up() {
   mkdir -p "$VK_DOCKER_DIR"
   # The pod VM network is a bridge of our own, on its own subnet, never docker0 (see ensure_bridge).
   ensure_bridge "$VK_DOCKER_BRIDGE" "$VK_DOCKER_BRIDGE_CIDR"
+  # Network namespaces left by an engine that did not stop cleanly (killed, or its machine reset): with
+  # the network database gone (below), dockerd never removes them, and each keeps its address on the
+  # bridge. A new pod VM given the same address was then unreachable: the dead namespace answered every
+  # connection with a reset. Nothing runs while dockerd is down, so every one of them is stale.
+  release_stale_netns "$VK_DOCKER_DIR/exec/netns"
   # dockerd keeps its default network in this database and would bring back a bridge from an older
   # configuration; nothing runs while dockerd is down, so the network state can start afresh.
   rm -f "$VK_DOCKER_DIR/root/network/files/local-kv.db"
@@ -30,5 +35,16 @@ up() {
 }
 
 down() { stop_bg dockerd; }
+
+release_stale_netns() {
+  local dir=$1 ns released=0
+  [[ -d $dir ]] || return 0
+  for ns in "$dir"/*; do
+    [[ -e $ns ]] || continue
+    umount "$ns" 2>/dev/null || umount -l "$ns" 2>/dev/null || true
+    rm -f "$ns" && released=$((released + 1))
+  done
+  if ((released > 0)); then log "released $released network namespaces left by an engine that did not stop"; fi
+}
 
 "${1:-up}"

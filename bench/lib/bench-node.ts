@@ -12,6 +12,13 @@ import { onCleanup } from './cleanup.js';
 import { createIdentity, type BenchIdentity } from './identity.js';
 import { cpuSeconds, rssMiB } from './proc.js';
 
+/**
+ * Every bench node runs with --cluster-dns, as a deployed node does: without it the kubelet posts a
+ * MissingClusterDNS warning for every pod (an API request per pod that no configured node makes).
+ * The pods of the bench resolve nothing, so the address need not answer. VK_BENCH_CLUSTER_DNS sets it.
+ */
+export const benchClusterDns = process.env.VK_BENCH_CLUSTER_DNS ?? '10.96.0.10';
+
 export const profileDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'results', 'profiles');
 /** VK_BENCH_PROFILE=1: CPU profile and heap snapshot; =heap: the heap snapshot only (no profiler running). */
 const profileMode = process.env.VK_BENCH_PROFILE;
@@ -51,6 +58,8 @@ export async function startBenchNode(options: BenchNodeOptions): Promise<BenchNo
       ...(options.vch ? ['--vch', options.vch] : []),
       '--max-pods',
       String(options.maxPods ?? 110),
+      '--cluster-dns',
+      benchClusterDns,
       ...(options.args ?? []),
       // Last, so it wins over the admin kubeconfig VicKubelet passes.
       '--kubeconfig',

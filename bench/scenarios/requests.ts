@@ -7,10 +7,9 @@
 // Node status); then every pod deleted, counted per pod.
 //   VK_BENCH_REQUEST_PODS=20   pods per kind (default 20)
 //   VK_BENCH_IDLE_SECONDS=180  the idle window (default 180 s)
-//   VK_BENCH_CLUSTER_DNS=ip    the node's --cluster-dns (default 10.96.0.10; pods of this bench resolve nothing)
 import { performance } from 'node:perf_hooks';
 import type { BenchContext } from '../lib/context.js';
-import { startBenchNode } from '../lib/bench-node.js';
+import { benchClusterDns, startBenchNode } from '../lib/bench-node.js';
 import { breakdown, difference, heartbeatOnly, perUnit, withoutHeartbeat } from '../lib/identity.js';
 import { isRunning, PodWatch } from '../lib/pod-watch.js';
 import { benchNamespace, core, createPods, deleteAllPods, idlePod, names } from '../lib/pods.js';
@@ -22,11 +21,9 @@ const scenario = '6 requests';
 export async function requests(ctx: BenchContext): Promise<void> {
   const n = Number(process.env.VK_BENCH_REQUEST_PODS ?? 20);
   const idleSeconds = Number(process.env.VK_BENCH_IDLE_SECONDS ?? 180);
-  const clusterDns = process.env.VK_BENCH_CLUSTER_DNS ?? '10.96.0.10';
   const node = await startBenchNode({
     label: 'requests',
     maxPods: 2 * n + 10,
-    args: ['--cluster-dns', clusterDns],
   });
   const ns = await benchNamespace('bench-requests');
   const watch = await PodWatch.start(ns.name);
@@ -56,7 +53,7 @@ export async function requests(ctx: BenchContext): Promise<void> {
         unit: 'requests',
         ours: created.total / n,
         target: targets.atMost(4, 'requests'),
-        note: `${breakdown(created, n)} (node with --cluster-dns ${clusterDns})`,
+        note: `${breakdown(created, n)} (node with --cluster-dns ${benchClusterDns})`,
         requests: perUnit(created, n),
       });
     }

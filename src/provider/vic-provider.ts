@@ -124,11 +124,19 @@ export class VicProvider implements KubeletProvider {
   }
 
   async usage(): Promise<NodeUsage> {
-    const pods: PodUsage[] = [];
-    for (const pod of this.#o.pods.pods()) {
+    const runningPods = this.#o.pods.pods().flatMap((pod) => {
       const uid = pod.metadata?.uid;
-      if (!uid || pod.status?.phase !== 'Running') continue;
-      const stats = await this.#o.vch.stats.pod(uid);
+      return uid && pod.status?.phase === 'Running' ? [{ pod, uid }] : [];
+    });
+    // Every pod at once: the engine answers a one-shot stats call on the next pass of its collector,
+    // once a second, and one pass answers every call waiting (src/vch/stats.ts). Asked 8 pods at a
+    // time, a scrape of 100 pods took 14.5 s, beyond metrics-server's 10 s timeout.
+    const sampled = new Map(
+      await Promise.all(runningPods.map(async ({ uid }) => [uid, await this.#o.vch.stats.pod(uid)] as const)),
+    );
+    const pods: PodUsage[] = [];
+    for (const { pod, uid } of runningPods) {
+      const stats = sampled.get(uid);
       if (!stats || stats.containers.length === 0) continue;
       const startTime = asDate(pod.status?.startTime) ?? this.#o.startTime;
       const containers: ContainerUsage[] = stats.containers.map(({ name, stats: s }) => {

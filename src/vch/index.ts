@@ -142,7 +142,6 @@ export interface VchOptions {
   sandboxImage?: string;
   portForward?: PortForwardOptions;
   pullTimeoutMs?: number;
-  statsIdleMs?: number;
   /** The operator's word over detection: a pod layout, and abilities the VCH has or lacks. */
   profile?: ProfileOverrides;
   clock?: Clock;
@@ -200,7 +199,6 @@ export class Vch {
     const forwarder = new PortForwarder(this.client, options.nodeName, sessions, options.portForward);
     this.#collector = new StatsCollector(this.client, {
       logger: this.#logger,
-      ...(options.statsIdleMs ? { idleMs: options.statsIdleMs } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
     });
 
@@ -272,8 +270,8 @@ export class Vch {
   }
 
   /**
-   * Starts the one event subscription of this node. The stats collector follows along: containers
-   * are tracked when they start and forgotten when they die.
+   * Starts the one event subscription of this node. The stats collector follows along: what it kept
+   * of a container is dropped when the container dies.
    */
   watch(options: WatchOptions): { stop(): void } {
     const watcherOptions: EventWatcherOptions = {
@@ -282,7 +280,6 @@ export class Vch {
       logger: this.#logger,
       ...(this.#clock ? { clock: this.#clock } : {}),
       onEvent: (event) => {
-        if (event.action === 'start' && event.role !== 'sandbox') this.#collector.track(event.containerId);
         if (event.action === 'die' || event.action === 'destroy') this.#collector.forget(event.containerId);
         options.onEvent(event);
       },

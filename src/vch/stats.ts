@@ -71,7 +71,11 @@ interface Kept {
 }
 
 export interface StatsCollectorOptions {
-  /** A sample this recent is the answer again, without asking the engine (scrapes close together). */
+  /**
+   * A sample this recent is the answer again, without asking the engine (scrapes close together).
+   * Default 2 s: the engine answers on its collector's pass, once a second, so the samples of one
+   * scrape can be a second apart.
+   */
   maxAgeMs?: number;
   clock?: Clock;
   logger?: Logger;
@@ -86,27 +90,21 @@ export class StatsCollector {
 
   constructor(client: VchClient, options: StatsCollectorOptions = {}) {
     this.#client = client;
-    this.#maxAgeMs = options.maxAgeMs ?? 1000;
+    this.#maxAgeMs = options.maxAgeMs ?? 2000;
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'vch.stats' });
   }
 
   /** A sample of the container now (or from less than maxAgeMs ago); undefined when it has none. */
   get(containerId: string): Promise<ContainerStats | undefined> {
-    let kept = this.#kept.get(containerId);
-    if (!kept) {
-      kept = {};
-      this.#kept.set(containerId, kept);
-    }
-    const now = this.#clock.now();
-    if (kept.latest && kept.readAt !== undefined && now - kept.readAt < this.#maxAgeMs) {
+    const kept = this.#kept.get(containerId) ?? this.#keep(containerId);
+    if (kept.latest && kept.readAt !== undefined && this.#clock.now() - kept.readAt < this.#maxAgeMs) {
       return Promise.resolve(kept.latest);
     }
-    const entry = kept;
-    entry.reading ??= this.#read(containerId, entry).finally(() => {
-      entry.reading = undefined;
+    kept.reading ??= this.#read(containerId, kept).finally(() => {
+      kept.reading = undefined;
     });
-    return entry.reading;
+    return kept.reading;
   }
 
   /** Drops what is kept of a container that stopped or was removed (its next sample has no rate). */
@@ -121,6 +119,12 @@ export class StatsCollector {
 
   close(): void {
     this.#kept.clear();
+  }
+
+  #keep(id: string): Kept {
+    const kept: Kept = {};
+    this.#kept.set(id, kept);
+    return kept;
   }
 
   async #read(id: string, kept: Kept): Promise<ContainerStats | undefined> {

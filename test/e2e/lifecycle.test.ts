@@ -226,7 +226,10 @@ test('a Job whose pod has a sidecar completes when its app container ends', asyn
   const pod = pods.items[0]!;
   t.is(pod.status?.phase, 'Succeeded');
   t.is(containerStatus(pod, 'app')?.state?.terminated?.exitCode, 0);
-  t.truthy(containerStatus(pod, 'proxy')?.state?.terminated, 'the sidecar was stopped after the app');
+  t.truthy(
+    containerStatus(pod, 'proxy')?.state?.terminated,
+    `the sidecar was stopped after the app: ${JSON.stringify(pod.status?.initContainerStatuses)}`,
+  );
 });
 
 test('activeDeadlineSeconds fails a pod with DeadlineExceeded, also when shortened on a running pod', async (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { ContainerStatus, PodVmStatus } from '../../vch/types.js';
-import { buildPodStatus, qosClass } from './pod-status.js';
+import { buildPodStatus, podPhase, qosClass } from './pod-status.js';
 import { planPod } from './state/container-plan.js';
 import { layoutLimits } from '../../vch/layout/limits.js';
 
@@ -167,4 +167,17 @@ test('lastState keeps the termination message and container ID of the attempt be
   t.is(terminated?.exitCode, 3);
   t.is(terminated?.containerID, 'docker://first');
   t.truthy(status.containerStatuses?.[0]?.state?.running);
+});
+
+test('a running sidecar keeps a pod whose app ended Running; once it stopped the pod Succeeded (kubelet getPhase)', (t) => {
+  const sidecars = new Set(['proxy']);
+  const app = [{ name: 'app', state: { terminated: { exitCode: 0 } } }] as never;
+  const proxy = (state: object) => [{ name: 'proxy', started: true, state }] as never;
+  t.is(podPhase('Never', proxy({ running: {} }), app, false, sidecars), 'Running');
+  t.is(podPhase('Never', proxy({ terminated: { exitCode: 137 } }), app, false, sidecars), 'Succeeded');
+  // A regular init container that completed does not count as running.
+  t.is(
+    podPhase('Never', [{ name: 'setup', state: { terminated: { exitCode: 0 } } }] as never, app, false),
+    'Succeeded',
+  );
 });

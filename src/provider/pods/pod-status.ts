@@ -157,6 +157,10 @@ export function podPhase(
   let waiting = 0;
   let stopped = 0;
   let succeeded = 0;
+  // A sidecar still running keeps the pod Running, even once its app containers have ended: the pod
+  // is Succeeded or Failed only after the sidecars were stopped (pkg/kubelet/kubelet_pods.go getPhase
+  // counts running restartable init containers; stopped ones do not count).
+  for (const s of init) if (sidecars.has(s.name) && s.state?.running) running += 1;
   for (const s of apps) {
     if (s.state?.running) running += 1;
     else if (s.state?.terminated) {

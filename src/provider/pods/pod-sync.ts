@@ -229,12 +229,12 @@ export class PodSync {
     return (this.#prober?.metrics ?? emptyProbeMetrics).exposition();
   }
 
-  /** Stops the prober's timers. */
   /** Starts what the node keeps for all its pods: the watch of Services (their link variables). */
   start(): void {
     this.#services?.start();
   }
 
+  /** Stops the prober's timers and the watches. */
   stop(): void {
     this.#prober?.stop();
     this.#configs?.stop();

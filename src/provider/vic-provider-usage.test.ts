@@ -34,7 +34,10 @@ function provider(pod: V1Pod): VicProvider {
   return new VicProvider({
     // Only stats are reached by usage().
     vch: {
-      stats: { pod: async (uid: string) => ({ pod: { uid }, containers: [{ name: 'main', stats }] }) },
+      stats: {
+        pods: async (uids: readonly string[]) =>
+          new Map(uids.map((uid) => [uid, { pod: { uid }, containers: [{ name: 'main', stats }] }])),
+      },
     } as unknown as VicProviderOptions['vch'],
     pods: { pods: () => [pod], pod: () => pod },
     nodeName: 'vk',

@@ -10,7 +10,7 @@ import { Sessions, type AttachIO, type ExecTarget, type ExitResult } from './exe
 import { EventWatcher, type EventWatcherOptions } from './events.js';
 import { hostFacts, hostHealth, type HostFacts, type HostHealth } from './host.js';
 import { Images, type EnsureImageOptions, type ImageInfo } from './images.js';
-import { getPodVm, latestMembers } from './list.js';
+import { latestMembers, listPodVms } from './list.js';
 import { Logs, type LogOptions, type LogTarget } from './logs.js';
 import { readContainerFile } from './container-file.js';
 import { sandboxFile } from './sandbox-file.js';
@@ -127,7 +127,8 @@ export interface PodStats {
 }
 
 export interface VchStats {
-  pod(uid: string): Promise<PodStats | undefined>;
+  /** The stats of several pods from one list of the node's pod VMs; a pod without a pod VM is absent. */
+  pods(uids: readonly string[]): Promise<Map<string, PodStats>>;
 }
 
 export type WatchOptions = Omit<EventWatcherOptions, 'nodeName' | 'clock' | 'logger'>;
@@ -258,7 +259,7 @@ export class Vch {
         return health;
       },
     };
-    this.stats = { pod: (uid) => this.#podStats(uid) };
+    this.stats = { pods: (uids) => this.#podsStats(uids) };
     const writerImage = options.sandboxImage ?? DEFAULT_SANDBOX_IMAGE;
     this.volumeStore = new VolumeStore(this.client, options.nodeName, async () =>
       (knowledge.current() ?? (await knowledge.detect())).identity.product === 'vic' ? 'vsphere' : 'local',
@@ -310,17 +311,27 @@ export class Vch {
     this.#collector.close();
   }
 
-  async #podStats(uid: string): Promise<PodStats | undefined> {
-    const vm = await getPodVm(this.client, this.nodeName, uid);
-    if (!vm) return undefined;
-    const running = latestMembers(vm).filter((m) => m.state === 'running');
-    const samples = await Promise.all(
-      running.map(async (m) => ({ name: m.name, stats: await this.#collector.get(m.id) })),
+  /**
+   * One list of the node's pod VMs for the whole question, not one per pod: a scrape of N pods would
+   * otherwise make the engine filter every container N times. Every container's sample is asked at
+   * once (the engine answers one-shot stats on its collector's next pass, src/vch/stats.ts).
+   */
+  async #podsStats(uids: readonly string[]): Promise<Map<string, PodStats>> {
+    const wanted = new Set(uids);
+    const vms = (await listPodVms(this.client, this.nodeName)).filter((vm) => wanted.has(vm.pod.uid));
+    const entries = await Promise.all(
+      vms.map(async (vm) => {
+        const running = latestMembers(vm).filter((m) => m.state === 'running');
+        const samples = await Promise.all(
+          running.map(async (m) => ({ name: m.name, stats: await this.#collector.get(m.id) })),
+        );
+        const containers = samples.filter(
+          (s): s is { name: string; stats: ContainerStats } => s.stats !== undefined,
+        );
+        return [vm.pod.uid, { pod: vm.pod, containers }] as const;
+      }),
     );
-    return {
-      pod: vm.pod,
-      containers: samples.filter((s): s is { name: string; stats: ContainerStats } => s.stats !== undefined),
-    };
+    return new Map(entries);
   }
 }
 

@@ -8,6 +8,8 @@ import { cleanupNode, container, makeVch, podSpec, startProxy, uniqueNode } from
 const node = uniqueNode('stats');
 const vch = makeVch(node);
 
+const podStats = async (v: typeof vch, uid: string) => (await v.stats.pods([uid])).get(uid);
+
 test.after.always(async () => {
   vch.close();
   await cleanupNode(node);
@@ -30,15 +32,15 @@ test('a busy container shows CPU time and working-set memory, from one-shot samp
     await proxy.close();
   });
   const statsCalls = () => proxy.requests.filter((r) => r.includes('/stats?'));
-  const first = await watched.stats.pod(spec.pod.uid);
+  const first = await podStats(watched, spec.pod.uid);
   t.deepEqual(first?.pod, spec.pod);
   t.deepEqual(first?.containers.map((c) => c.name).sort(), ['app', 'idle']);
   // A question right after shares the samples: no call to the engine.
-  await watched.stats.pod(spec.pod.uid);
+  await podStats(watched, spec.pod.uid);
   t.is(statsCalls().length, 2, statsCalls().join(', '));
   // A later question is one more sample per container; the CPU rate is the difference between the two.
   await new Promise((r) => setTimeout(r, 2500));
-  const second = await watched.stats.pod(spec.pod.uid);
+  const second = await podStats(watched, spec.pod.uid);
   const before = first?.containers.find((c) => c.name === 'app')?.stats;
   const busy = second?.containers.find((c) => c.name === 'app')?.stats;
   t.true((busy?.cpuUsageCoreNanoSeconds ?? 0) > (before?.cpuUsageCoreNanoSeconds ?? 0));
@@ -56,7 +58,7 @@ test('a busy container shows CPU time and working-set memory, from one-shot samp
   );
   await vch.pods.remove(spec.pod.uid);
   // A removed pod has no stats.
-  t.is(await watched.stats.pod(spec.pod.uid), undefined);
+  t.is(await podStats(watched, spec.pod.uid), undefined);
 });
 
 test('host facts describe the engine', async (t) => {
